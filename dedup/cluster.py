@@ -1,0 +1,205 @@
+"""The clustering stage: TF-IDF vectors and average-link clustering into events and stories.
+
+Canonical articles become sublinear TF-IDF vectors of their tokens and adjacent token pairs
+(title terms counted ``title_weight`` extra times), L2-normalized. Average-link clustering on
+cosine distance is cut twice: at ``story_threshold`` for stories, then inside each story, at
+``event_threshold`` for events, where dated articles published close together count as closer
+and those more than ``event_window_days`` apart as unrelated (distance 1). Events therefore
+always nest inside stories.
+
+Scaling: two clusters can merge under average linkage at height ``t`` only if some pair across
+them is closer than ``t``. So the clustering is exact when run separately inside each connected
+component of the graph of pairs closer than the story threshold; that graph comes from a
+chunked sparse product ``X @ X.T``, never a dense n x n matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial.distance import squareform
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .config import ClusterConfig
+from .shingle import features
+
+_ROW_CHUNK = 2048  # rows of X @ X.T computed at once
+_SAME_TIME_FACTOR = 0.6  # share of the text distance left for articles published together
+
+
+def _identity(doc: list[str]) -> list[str]:
+    """Analyzer for pre-analyzed documents (module level, so it pickles)."""
+    return doc
+
+
+def tfidf_matrix(
+    bodies: Sequence[Sequence[str]], titles: Sequence[Sequence[str]], *, title_weight: int
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Return the L2-normalized TF-IDF matrix (documents x features) and the feature names."""
+    docs = [
+        features(body) + features(title) * title_weight
+        for body, title in zip(bodies, titles, strict=True)
+    ]
+    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
+    matrix = vectorizer.fit_transform(docs)
+    return sp.csr_matrix(matrix), vectorizer.get_feature_names_out()
+
+
+def similarity_graph(matrix: sp.csr_matrix, min_similarity: float) -> sp.csr_matrix:
+    """Pairs of rows whose cosine similarity reaches ``min_similarity`` (upper triangle)."""
+    n = matrix.shape[0]
+    blocks = []
+    transposed = matrix.T.tocsc()
+    for start in range(0, n, _ROW_CHUNK):
+        block = (matrix[start : start + _ROW_CHUNK] @ transposed).tocoo()
+        keep = (block.data >= min_similarity) & (block.col > block.row + start)
+        blocks.append(
+            sp.coo_matrix(
+                (block.data[keep], (block.row[keep] + start, block.col[keep])), shape=(n, n)
+            )
+        )
+    if not blocks:
+        return sp.csr_matrix((n, n))
+    return sp.csr_matrix(sum(blocks[1:], blocks[0]))
+
+
+def _average_link(distances: np.ndarray, threshold: float) -> np.ndarray:
+    """Flat average-link clusters of a square distance matrix cut at ``threshold``."""
+    if len(distances) == 1:
+        return np.zeros(1, dtype=np.int64)
+    np.fill_diagonal(distances, 0.0)
+    tree = linkage(squareform(distances, checks=False), method="average")
+    # Cut strictly below the threshold plus a hair, so "distance <= threshold" merges.
+    return fcluster(tree, t=threshold + 1e-9, criterion="distance")
+
+
+def _days(when: datetime | None) -> float:
+    """Days since the epoch, ignoring time zones (NaN when unknown)."""
+    if when is None:
+        return float("nan")
+    return when.replace(tzinfo=None).timestamp() / 86400.0
+
+
+class EventStoryClusterer:
+    """Clusters documents into stories and, inside them, events.
+
+    Args:
+        config: Cut heights and weights (see :class:`~dedup.config.ClusterConfig`).
+
+    Attributes:
+        story_labels_: After :meth:`fit`, a story number for each document (0-based, numbered by
+            first document).
+        event_labels_: An event number for each document (0-based, numbered by first document).
+        matrix_: The TF-IDF matrix.
+        feature_names_: Its column names.
+    """
+
+    def __init__(self, config: ClusterConfig | None = None) -> None:
+        self.config = config or ClusterConfig()
+
+    def fit(
+        self,
+        bodies: Sequence[Sequence[str]],
+        *,
+        titles: Sequence[Sequence[str]],
+        published: Sequence[datetime | None],
+    ) -> EventStoryClusterer:
+        """Cluster documents given as token lists.
+
+        Args:
+            bodies: Normalized tokens of each document's cleaned text.
+            titles: Normalized tokens of each title (empty when none).
+            published: Publication times (None when unknown).
+
+        Returns:
+            self
+        """
+        config = self.config
+        n = len(bodies)
+        self.matrix_, self.feature_names_ = (
+            tfidf_matrix(bodies, titles, title_weight=config.title_weight)
+            if n
+            else (sp.csr_matrix((0, 0)), np.array([]))
+        )
+        days = np.array([_days(p) for p in published], dtype=np.float64)
+        stories = np.full(n, -1, dtype=np.int64)
+        events = np.full(n, -1, dtype=np.int64)
+        graph = similarity_graph(self.matrix_, 1.0 - config.story_threshold) if n else None
+        n_blocks, block_of = connected_components(graph, directed=False) if n else (0, [])
+        members_of: list[list[int]] = [[] for _ in range(n_blocks)]
+        for i, block in enumerate(block_of):
+            members_of[block].append(i)
+        next_story = next_event = 0
+        for members in members_of:
+            index = np.array(members)
+            distances = self._distances(index)
+            for story in self._split(distances, config.story_threshold):
+                stories[index[story]] = next_story
+                next_story += 1
+                sub = index[story]
+                event_distances = self._with_dates(distances[np.ix_(story, story)], days[sub])
+                for event in self._split(event_distances, config.event_threshold):
+                    events[sub[event]] = next_event
+                    next_event += 1
+        self.story_labels_ = _renumber(stories)
+        self.event_labels_ = _renumber(events)
+        return self
+
+    def singletons(self, n: int) -> EventStoryClusterer:
+        """Skip clustering: every document is its own event and story."""
+        self.matrix_, self.feature_names_ = sp.csr_matrix((n, 0)), np.array([])
+        self.story_labels_ = self.event_labels_ = np.arange(n, dtype=np.int64)
+        return self
+
+    def _distances(self, index: np.ndarray) -> np.ndarray:
+        """Dense cosine distances among the rows ``index`` (one connected block)."""
+        rows = self.matrix_[index]
+        similarities = (rows @ rows.T).toarray().astype(np.float64)
+        return np.clip(1.0 - similarities, 0.0, 1.0)
+
+    def _with_dates(self, distances: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Event distances: time closeness is evidence of one happening.
+
+        For two dated articles ``gap`` days apart the text distance is scaled by
+        ``_SAME_TIME_FACTOR + (1 - _SAME_TIME_FACTOR) * gap / window`` (published together:
+        0.6 of the text distance; at the window's edge: all of it), and set to 1 past the window.
+        Undated pairs keep their text distance.
+        """
+        window = self.config.event_window_days
+        if window <= 0:
+            return distances
+        gaps = np.abs(days[:, None] - days[None, :])
+        dated = ~np.isnan(gaps)
+        scale = _SAME_TIME_FACTOR + (1.0 - _SAME_TIME_FACTOR) * np.minimum(
+            np.where(dated, gaps, window) / window, 1.0
+        )
+        scaled = np.where(dated, distances * scale, distances)
+        return np.where(dated & (gaps > window), 1.0, scaled)
+
+    @staticmethod
+    def _split(distances: np.ndarray, threshold: float) -> list[np.ndarray]:
+        """Positions of each average-link cluster, ordered by first position."""
+        labels = _average_link(distances.copy(), threshold)
+        order: dict[int, list[int]] = {}
+        for position, label in enumerate(labels):
+            order.setdefault(int(label), []).append(position)
+        return [np.array(p) for p in order.values()]
+
+    def top_terms(self, rows: Sequence[int], count: int) -> tuple[str, ...]:
+        """The ``count`` heaviest features of the centroid of ``rows``."""
+        if count <= 0 or not len(rows) or self.matrix_.shape[1] == 0:
+            return ()
+        centroid = np.asarray(self.matrix_[list(rows)].mean(axis=0)).ravel()
+        best = np.argsort(-centroid, kind="stable")[:count]
+        return tuple(str(self.feature_names_[i]) for i in best if centroid[i] > 0)
+
+
+def _renumber(labels: np.ndarray) -> np.ndarray:
+    """Renumber labels 0, 1, ... in order of first appearance."""
+    seen: dict[int, int] = {}
+    return np.array([seen.setdefault(int(x), len(seen)) for x in labels], dtype=np.int64)

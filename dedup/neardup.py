@@ -1,0 +1,144 @@
+"""The near-duplicate stage: MinHash-LSH candidates, exact verification, union-find groups.
+
+Every candidate pair the LSH index proposes is verified on the documents' shingle sets: two
+documents are duplicates when their Jaccard similarity reaches ``threshold`` or the containment
+of the smaller in the larger reaches ``containment`` (a truncated copy). Groups are the
+connected components of verified pairs; each has one canonical member: the earliest, then the
+longest, then the smallest id, so the choice does not depend on input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+from datasketch import MinHashLSH
+
+from .config import NearDupConfig, ShingleConfig
+from .shingle import Permutations, jaccard_containment
+
+
+class UnionFind:
+    """Disjoint sets over ``0..n-1`` with path halving; the root is the smallest member."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        """Return the representative of ``x``."""
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        """Join the sets of ``a`` and ``b``."""
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def groups(self) -> list[list[int]]:
+        """Sets of two or more members, each sorted, ordered by first member."""
+        members: dict[int, list[int]] = {}
+        for x in range(len(self.parent)):
+            members.setdefault(self.find(x), []).append(x)
+        return [m for m in members.values() if len(m) > 1]
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """The similarity dedup reports for a duplicate: max(Jaccard, containment), 0-1."""
+    return max(jaccard_containment(a, b))
+
+
+_NO_DATE = datetime.max.replace(tzinfo=timezone.utc).timestamp()
+
+
+def _timestamp(when: datetime | None) -> float:
+    """Seconds since the epoch (naive times read as UTC); unknown dates sort last."""
+    if when is None:
+        return _NO_DATE
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
+class NearDuplicateFinder:
+    """Groups near-duplicate documents.
+
+    Args:
+        config: Thresholds (see :class:`~dedup.config.NearDupConfig`).
+        shingles: Signature settings (``num_perm``, ``seed``).
+
+    Attributes:
+        groups_: After :meth:`fit`, lists of document indices (two or more, sorted).
+        canonical_: For each document, the index of its group's canonical member (itself when
+            it is canonical or unique).
+        similarity_: For each document, its similarity to the canonical (None for canonicals).
+        n_candidates_: Candidate pairs the LSH index proposed.
+        n_verified_: Candidate pairs that passed verification.
+    """
+
+    def __init__(
+        self, config: NearDupConfig | None = None, *, shingles: ShingleConfig | None = None
+    ):
+        self.config = config or NearDupConfig()
+        self.shingles = shingles or ShingleConfig()
+
+    def fit(
+        self,
+        shingle_sets: Sequence[np.ndarray],
+        *,
+        ids: Sequence[str],
+        published: Sequence[datetime | None],
+        lengths: Sequence[int],
+    ) -> NearDuplicateFinder:
+        """Find the duplicate groups of ``shingle_sets``.
+
+        Args:
+            shingle_sets: Sorted distinct shingle hashes of each document.
+            ids: Document ids (the last tie-break for the canonical).
+            published: Publication times (earliest is canonical; unknown sorts last).
+            lengths: Cleaned text lengths in characters (longest wins a date tie).
+
+        Returns:
+            self
+        """
+        config = self.config
+        perms = Permutations(self.shingles.num_perm, self.shingles.seed)
+        signatures = perms.signatures(shingle_sets)
+        lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=self.shingles.num_perm)
+        exact: dict[bytes, int] = {}
+        sets = UnionFind(len(shingle_sets))
+        self.n_candidates_ = self.n_verified_ = 0
+        for i, shingles in enumerate(shingle_sets):
+            if len(shingles) == 0:
+                continue
+            key = shingles.tobytes()
+            if key in exact:
+                sets.union(exact[key], i)
+                continue
+            exact[key] = i
+            if len(shingles) < config.min_shingles:
+                continue
+            minhash = perms.lean_minhash(signatures[i])
+            for j in sorted(lsh.query(minhash)):
+                self.n_candidates_ += 1
+                jaccard, contained = jaccard_containment(shingles, shingle_sets[j])
+                if jaccard >= config.threshold or contained >= config.containment:
+                    self.n_verified_ += 1
+                    sets.union(i, j)
+            lsh.insert(i, minhash)
+        self.groups_ = sets.groups()
+        self.canonical_ = list(range(len(shingle_sets)))
+        self.similarity_: list[float | None] = [None] * len(shingle_sets)
+        for group in self.groups_:
+            canonical = min(group, key=lambda k: (_timestamp(published[k]), -lengths[k], ids[k]))
+            for k in group:
+                self.canonical_[k] = canonical
+                if k != canonical:
+                    self.similarity_[k] = round(
+                        similarity(shingle_sets[k], shingle_sets[canonical]), 4
+                    )
+        return self

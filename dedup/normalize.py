@@ -1,0 +1,117 @@
+"""Text normalization: pure ``str -> str`` steps, applied in one documented order.
+
+Order (each step needs the previous one):
+
+1. NFC, so a letter with its marks is one code point and NFD input equals NFC input.
+2. Embed codes (``[mecloud]id[/mecloud]``) removed: they are markup, not words.
+3. Case folding, so ``Tổng`` and ``tổng`` are one word (Vietnamese ``Đ`` folds to ``đ``).
+4. Vietnamese tone placement: the old style, tone on the first vowel of a word-final
+   ``oa``, ``oe``, ``uy`` (``hòa``, ``khỏe``, ``thúy``); new-style ``hoà``, ``khoẻ``, ``thuý`` are
+   rewritten to it. Runs after case folding so one lower-case table suffices. Text in other
+   languages has no such vowel pairs with Vietnamese tone marks, so it passes unchanged.
+5. Zero-width characters dropped, every run of white space made one space (newlines kept as
+   paragraph breaks when asked).
+
+Diacritics are never stripped: ``má``, ``mà`` and ``mả`` are different words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .config import NormConfig
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_EMBED = re.compile(r"\[(\w+)\][^\[\]]*\[/\1\]")
+_SPACES = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+
+# Tone marks as combining characters: grave, acute, hook above, tilde, dot below.
+_TONES = "\u0300\u0301\u0309\u0303\u0323"
+
+
+def _tone_table() -> dict[str, str]:
+    """Map each new-style word-final pair (``oà``) to the old style (``òa``)."""
+    table = {}
+    for first, second in (("o", "a"), ("o", "e"), ("u", "y")):
+        for tone in _TONES:
+            new = first + unicodedata.normalize("NFC", second + tone)
+            old = unicodedata.normalize("NFC", first + tone) + second
+            table[new] = old
+    return table
+
+
+_TONE_TABLE = _tone_table()
+# A pair at the end of a word; "qu" + "y" is excluded (in "quý" the u belongs to the consonant).
+_TONE_PAIR = re.compile("(?<!q)(" + "|".join(sorted(_TONE_TABLE)) + r")(?!\w)")
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode normal form C."""
+    return unicodedata.normalize("NFC", text)
+
+
+def strip_embeds(text: str) -> str:
+    """Remove embed codes such as ``[mecloud]OHzMHprpEs[/mecloud]``."""
+    return _EMBED.sub(" ", text)
+
+
+def place_tones(text: str) -> str:
+    """Rewrite word-final new-style tone placement (``hoà``) to the old style (``hòa``).
+
+    Expects lower-case NFC text.
+    """
+    return _TONE_PAIR.sub(lambda m: _TONE_TABLE[m.group(1)], text)
+
+
+def clean_whitespace(text: str, *, keep_newlines: bool = False) -> str:
+    """Drop zero-width characters and collapse white space to single spaces.
+
+    Args:
+        text: Any text.
+        keep_newlines: Keep line breaks (one per break) instead of turning them into spaces.
+    """
+    text = text.translate(_ZERO_WIDTH)
+    if keep_newlines:
+        return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
+    return " ".join(text.split())
+
+
+def normalize_text(
+    text: str, config: NormConfig | None = None, *, keep_newlines: bool = False
+) -> str:
+    """Normalize ``text`` for comparison (see the module docstring for the order).
+
+    Args:
+        text: Any text.
+        config: Which optional steps run; the defaults when None.
+        keep_newlines: Keep paragraph breaks.
+
+    Returns:
+        Normalized NFC text. The function is idempotent.
+    """
+    config = config or NormConfig()
+    text = nfc(text)
+    if config.strip_embeds:
+        text = strip_embeds(text)
+    if config.casefold:
+        # Case folding can leave decomposed sequences (e.g. "İ"); NFC again keeps the output NFC.
+        text = nfc(text.casefold())
+    if config.tone_placement:
+        text = place_tones(text) if config.casefold else _place_tones_keep_case(text)
+    return clean_whitespace(text, keep_newlines=keep_newlines)
+
+
+def _place_tones_keep_case(text: str) -> str:
+    """Tone placement for text that keeps its case: decide on the lower-cased copy."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return text
+    out = list(text)
+    for match in _TONE_PAIR.finditer(lowered):
+        start = match.start(1)
+        old = _TONE_TABLE[match.group(1)]
+        for offset, (orig, repl) in enumerate(zip(text[start : start + 2], old, strict=True)):
+            out[start + offset] = repl.upper() if orig.isupper() else repl
+    return "".join(out)

@@ -1,0 +1,230 @@
+"""The paragraph stage: repeated, self-glued, title-echo and boilerplate paragraphs.
+
+A paragraph is a non-blank line of an article. Four kinds are removed (the first copy of
+anything stays):
+
+* ``self-repeat``: a paragraph that is a text glued to a copy of itself (``X - Ảnh: ReutersX -
+  Ảnh: Reuters``); the second copy goes.
+* ``title-echo``: an image placeholder or caption that only repeats the title (the title plus
+  at most ``_ECHO_EXTRA_TOKENS`` tokens such as ``ảnh 1``).
+* ``repeated``: a copy (Jaccard of word shingles at least ``threshold``) of an earlier
+  paragraph of the same article, such as a lead printed twice.
+* ``boilerplate``: a paragraph that recurs (MinHash-LSH over paragraph shingles, verified) in
+  at least ``boilerplate_min_docs`` articles of one source, when those articles are otherwise
+  different: footers, teaser lists, bylines. Articles without a source are never compared
+  for boilerplate, since without a source there is no template to share.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+from datasketch import MinHashLSH
+
+from .config import NormConfig, ParagraphConfig
+from .normalize import normalize_text
+from .shingle import Hasher, Permutations, jaccard_containment, tokenize
+from .types import CleanedDocument, RemovedParagraph
+
+_ECHO_EXTRA_TOKENS = 3  # "ảnh 1", "- ảnh 2", "photo 1": a caption may add this many tokens
+_MIN_ECHO_TITLE_TOKENS = 3  # shorter titles are too generic to call a paragraph an echo
+_OVERLAP_SAMPLE = 20  # articles sampled when checking that boilerplate hosts differ
+
+
+@dataclass(slots=True)
+class Paragraphs:
+    """The paragraphs of one article while the stage works on it.
+
+    Attributes:
+        doc_id: The document id.
+        source: Its source, or None.
+        raw: Paragraph texts as given (a self-glued one already cut to one copy).
+        tokens: Normalized tokens of each paragraph.
+        shingles: Sorted distinct shingle hashes of each paragraph.
+        removed: Index -> removal record of a paragraph removed whole.
+        trimmed: Index -> removal record of the second copy cut from a self-glued paragraph
+            (the paragraph itself stays).
+    """
+
+    doc_id: str
+    source: str | None
+    raw: list[str]
+    tokens: list[list[str]]
+    shingles: list[np.ndarray]
+    removed: dict[int, RemovedParagraph] = field(default_factory=dict)
+    trimmed: dict[int, RemovedParagraph] = field(default_factory=dict)
+
+    def kept(self) -> list[int]:
+        """Indices of the paragraphs still kept."""
+        return [i for i in range(len(self.raw)) if i not in self.removed]
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Return the non-blank lines of ``text``, stripped, in order."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def split_self_repeat(paragraph: str) -> tuple[str, str] | None:
+    """Split a paragraph that is a text glued to a copy of itself.
+
+    Returns:
+        ``(kept, removed)`` when the paragraph is ``X`` + ``X`` (white space between allowed,
+        compared after normalization), else None.
+    """
+    text = paragraph.strip()
+    half = len(text) // 2
+    if half < 8:
+        return None
+    for cut in range(max(1, half - 3), min(len(text) - 1, half + 4)):
+        first, second = text[:cut].strip(), text[cut:].strip()
+        if first and normalize_text(first) == normalize_text(second):
+            return first, second
+    return None
+
+
+class ParagraphCleaner:
+    """Finds and removes repeated and boilerplate paragraphs over a whole corpus.
+
+    Args:
+        config: Thresholds (see :class:`~dedup.config.ParagraphConfig`).
+        norm: Text normalization shared with the other stages.
+        hasher: Token hasher shared with the other stages.
+    """
+
+    def __init__(
+        self,
+        config: ParagraphConfig | None = None,
+        *,
+        norm: NormConfig | None = None,
+        hasher: Hasher | None = None,
+    ) -> None:
+        self.config = config or ParagraphConfig()
+        self.norm = norm or NormConfig()
+        self.hasher = hasher or Hasher()
+
+    def prepare(
+        self, doc_id: str, text: str, *, title: str | None, source: str | None
+    ) -> Paragraphs:
+        """Split one article and remove what can be seen inside it alone."""
+        raw = split_paragraphs(text)
+        trimmed: dict[int, RemovedParagraph] = {}
+        for i, paragraph in enumerate(raw):
+            glued = split_self_repeat(paragraph)
+            if glued is not None:
+                raw[i] = glued[0]
+                trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
+        tokens = [tokenize(normalize_text(p, self.norm)) for p in raw]
+        shingles = [self.hasher.shingles(t, self.config.k) for t in tokens]
+        doc = Paragraphs(doc_id, source, raw, tokens, shingles, trimmed=trimmed)
+        self._mark_title_echoes(doc, title)
+        self._mark_repeats(doc)
+        return doc
+
+    def _mark_title_echoes(self, doc: Paragraphs, title: str | None) -> None:
+        """Mark paragraphs that are the title plus at most a few tokens."""
+        if not title:
+            return
+        title_tokens = tokenize(normalize_text(title, self.norm))
+        if len(title_tokens) < _MIN_ECHO_TITLE_TOKENS:
+            return
+        n = len(title_tokens)
+        for i, tokens in enumerate(doc.tokens):
+            if n <= len(tokens) <= n + _ECHO_EXTRA_TOKENS and tokens[:n] == title_tokens:
+                doc.removed[i] = RemovedParagraph(i, "title-echo", doc.raw[i], "title")
+
+    def _mark_repeats(self, doc: Paragraphs) -> None:
+        """Mark later copies of earlier paragraphs of the same article."""
+        threshold = self.config.threshold
+        for j in range(len(doc.raw)):
+            if j in doc.removed:
+                continue
+            for i in range(j):
+                if i in doc.removed or not doc.tokens[j]:
+                    continue
+                same = doc.tokens[i] == doc.tokens[j] or (
+                    jaccard_containment(doc.shingles[i], doc.shingles[j])[0] >= threshold
+                )
+                if same:
+                    doc.removed[j] = RemovedParagraph(j, "repeated", doc.raw[j], f"paragraph {i}")
+                    break
+
+    def mark_boilerplate(self, docs: Sequence[Paragraphs]) -> None:
+        """Mark paragraphs that recur across otherwise different articles of one source."""
+        by_source: dict[str, list[Paragraphs]] = defaultdict(list)
+        for doc in docs:
+            if doc.source:
+                by_source[doc.source].append(doc)
+        for source in sorted(by_source):
+            group = by_source[source]
+            if len(group) >= self.config.boilerplate_min_docs:
+                self._mark_source(source, group)
+
+    def _mark_source(self, source: str, docs: list[Paragraphs]) -> None:
+        """Find boilerplate among the articles of one source."""
+        # Distinct paragraphs (by normalized tokens), each with every place it occurs.
+        places: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
+        for d, doc in enumerate(docs):
+            for i in doc.kept():
+                if doc.tokens[i]:
+                    places[tuple(doc.tokens[i])].append((d, i))
+        keys = list(places)
+        shingles = [docs[places[key][0][0]].shingles[places[key][0][1]] for key in keys]
+        parent = list(range(len(keys)))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        perms = Permutations(self.config.num_perm, seed=1)
+        signatures = perms.signatures(shingles)
+        lsh = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
+        for k in range(len(keys)):
+            minhash = perms.lean_minhash(signatures[k])
+            for other in sorted(lsh.query(minhash)):
+                if jaccard_containment(shingles[k], shingles[other])[0] >= self.config.threshold:
+                    parent[find(k)] = find(other)
+            lsh.insert(k, minhash)
+        clusters: dict[int, list[int]] = defaultdict(list)
+        for k in range(len(keys)):
+            clusters[find(k)].append(k)
+        members_of_doc: dict[int, set[int]] = defaultdict(set)
+        for root, members in clusters.items():
+            for k in members:
+                for d, _ in places[keys[k]]:
+                    members_of_doc[d].add(root)
+        for members in clusters.values():
+            hosts = sorted({d for k in members for d, _ in places[keys[k]]})
+            if len(hosts) < self.config.boilerplate_min_docs:
+                continue
+            if self._hosts_overlap(hosts, members_of_doc) >= self.config.boilerplate_max_overlap:
+                continue
+            note = f"{len(hosts)} articles of {source}"
+            for k in members:
+                for d, i in places[keys[k]]:
+                    docs[d].removed[i] = RemovedParagraph(i, "boilerplate", docs[d].raw[i], note)
+
+    @staticmethod
+    def _hosts_overlap(hosts: list[int], members_of_doc: dict[int, set[int]]) -> float:
+        """Mean Jaccard of the paragraph sets of (a sample of) the host articles."""
+        sample = hosts[:: max(1, len(hosts) // _OVERLAP_SAMPLE)][:_OVERLAP_SAMPLE]
+        overlaps = [
+            len(members_of_doc[a] & members_of_doc[b]) / len(members_of_doc[a] | members_of_doc[b])
+            for a, b in combinations(sample, 2)
+        ]
+        return float(np.mean(overlaps))
+
+    @staticmethod
+    def result(doc: Paragraphs) -> CleanedDocument:
+        """The cleaned document: kept paragraphs and the removal records in paragraph order."""
+        records = {**doc.trimmed, **doc.removed}  # a paragraph removed whole reports that
+        return CleanedDocument(
+            doc.doc_id,
+            tuple(doc.raw[i] for i in doc.kept()),
+            tuple(records[i] for i in sorted(records)),
+        )

@@ -1,0 +1,11 @@
+"""Reports: pure functions of a :class:`~dedup.types.Result`."""
+
+from __future__ import annotations
+
+from .markdown import to_markdown
+from .records import iter_records, to_dict, to_json, to_jsonl
+from .text import to_text
+
+FORMATS = ("text", "markdown", "json", "jsonl")
+
+__all__ = ["FORMATS", "iter_records", "to_dict", "to_json", "to_jsonl", "to_markdown", "to_text"]

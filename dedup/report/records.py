@@ -1,0 +1,118 @@
+"""Machine-readable output: one JSONL record per article, and the whole result as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from ..types import ArticleResult, Document, Result
+
+#: Names dedup writes into each JSONL record; an input field of the same name is kept under
+#: ``input_<name>`` in ``with_input`` mode.
+ANNOTATIONS = ("id", "duplicate_of", "similarity", "event", "story", "removed", "clean_text")
+
+
+def _removed(article: ArticleResult) -> list[dict[str, Any]]:
+    return [{"paragraph": r.paragraph, "reason": r.reason, "text": r.text} for r in article.removed]
+
+
+def article_record(
+    doc: Document, article: ArticleResult, *, with_input: bool = False, with_text: bool = False
+) -> dict[str, Any]:
+    """The JSONL record of one article.
+
+    Args:
+        doc: The input document.
+        article: What dedup decided about it.
+        with_input: Start from every field of the input record. An input field whose name is an
+            annotation (see :data:`ANNOTATIONS`) other than ``id`` is renamed ``input_<name>``
+            so nothing is lost and the annotation keeps its documented meaning.
+        with_text: Add ``clean_text``, the text after the paragraph stage.
+
+    Returns:
+        ``id``, ``duplicate_of``, ``similarity``, ``event``, ``story``, ``removed`` (and
+        ``clean_text``), after the input fields when asked.
+    """
+    record: dict[str, Any] = {}
+    if with_input:
+        for key, value in doc.fields.items():
+            if key in ANNOTATIONS and key != "id":
+                record[f"input_{key}"] = value
+            elif key != "id":
+                record[key] = value
+    annotations: dict[str, Any] = {
+        "id": article.id,
+        "duplicate_of": article.duplicate_of,
+        "similarity": article.similarity,
+        "event": article.event,
+        "story": article.story,
+        "removed": _removed(article),
+    }
+    if with_text:
+        annotations["clean_text"] = article.cleaned_text
+    if with_input:
+        return {"id": article.id, **record, **{k: v for k, v in annotations.items() if k != "id"}}
+    return annotations
+
+
+def iter_records(
+    result: Result,
+    *,
+    with_input: bool = False,
+    with_text: bool = False,
+    drop_duplicates: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Yield the JSONL records of ``result`` in input order (duplicates skipped when asked)."""
+    for doc, article in zip(result.documents, result.articles, strict=True):
+        if drop_duplicates and article.duplicate_of is not None:
+            continue
+        yield article_record(doc, article, with_input=with_input, with_text=with_text)
+
+
+def to_jsonl(result: Result, **options: bool) -> str:
+    """One JSON object per line (see :func:`iter_records` for the options)."""
+    return "".join(
+        json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n"
+        for r in iter_records(result, **options)
+    )
+
+
+def to_dict(result: Result) -> dict[str, Any]:
+    """The whole result as plain data: stats, groups, stories, events and articles."""
+    docs = {d.id: d for d in result.documents}
+    return {
+        "stats": dict(result.stats),
+        "duplicate_groups": [
+            {"canonical": g.canonical, "members": list(g.members), "similarity": dict(g.similarity)}
+            for g in result.dup_groups
+        ],
+        "stories": [
+            {
+                "id": s.id,
+                "events": list(s.children),
+                "terms": list(s.terms),
+                "members": list(s.members),
+            }
+            for s in result.stories
+        ],
+        "events": [
+            {"id": e.id, "terms": list(e.terms), "members": list(e.members)} for e in result.events
+        ],
+        "articles": [
+            {
+                **article_record(docs[a.id], a),
+                "title": docs[a.id].title,
+                "source": docs[a.id].source,
+                "date": docs[a.id].published.isoformat() if docs[a.id].published else None,
+                "url": docs[a.id].url,
+            }
+            for a in result.articles
+        ],
+        "rejected": [{"origin": r.origin, "reason": r.reason} for r in result.rejected],
+    }
+
+
+def to_json(result: Result) -> str:
+    """The whole result as one indented JSON document."""
+    return json.dumps(to_dict(result), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,91 @@
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+from conftest import body
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist
+
+from dedup.cluster import EventStoryClusterer
+from dedup.config import ClusterConfig
+from dedup.normalize import normalize_text
+from dedup.shingle import tokenize
+
+
+def tokens(text):
+    return tokenize(normalize_text(text))
+
+
+def partition(labels):
+    groups = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label, set()).add(i)
+    return {frozenset(g) for g in groups.values()}
+
+
+def random_docs(seed, n, vocabulary=60, topics=6):
+    """Documents drawn from a few overlapping word distributions."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(vocabulary)]
+    docs = []
+    for _ in range(n):
+        topic = rng.integers(topics)
+        centre = topic * vocabulary // topics
+        picks = rng.normal(centre, vocabulary / 8, size=40).astype(int) % vocabulary
+        docs.append([words[p] for p in picks])
+    return docs
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9])
+def test_blocked_clustering_equals_exact_average_link(seed, threshold):
+    docs = random_docs(seed, 120)
+    config = ClusterConfig(
+        event_threshold=threshold, story_threshold=threshold, event_window_days=0
+    )
+    clusterer = EventStoryClusterer(config).fit(
+        docs, titles=[[]] * len(docs), published=[None] * len(docs)
+    )
+    dense = clusterer.matrix_.toarray().astype(np.float64)
+    exact = fcluster(
+        linkage(pdist(dense, "cosine"), "average"), t=threshold + 1e-9, criterion="distance"
+    )
+    assert partition(clusterer.story_labels_) == partition(exact)
+    assert partition(clusterer.event_labels_) == partition(exact)
+
+
+def test_events_nest_in_stories_and_labels_number_by_first_member():
+    docs = random_docs(5, 80)
+    clusterer = EventStoryClusterer(ClusterConfig(event_threshold=0.6, story_threshold=0.85)).fit(
+        docs, titles=[[]] * len(docs), published=[None] * len(docs)
+    )
+    story_of_event = {}
+    for event, story in zip(clusterer.event_labels_, clusterer.story_labels_, strict=True):
+        assert story_of_event.setdefault(event, story) == story
+    assert clusterer.event_labels_[0] == 0
+    firsts = [list(clusterer.event_labels_).index(e) for e in sorted(set(clusterer.event_labels_))]
+    assert firsts == sorted(firsts)
+
+
+def test_dates_keep_events_apart_but_not_stories():
+    text = tokens(" ".join(body(0, 5)))
+    docs = [text, text[5:], text[:-5]]
+    day = datetime(2015, 11, 16)
+    published = [day, day + timedelta(days=1), day + timedelta(days=60)]
+    clusterer = EventStoryClusterer().fit(docs, titles=[[]] * 3, published=published)
+    assert list(clusterer.event_labels_) == [0, 0, 1]
+    assert list(clusterer.story_labels_) == [0, 0, 0]
+
+
+def test_top_terms_are_shared_words():
+    a = tokens("Hội nghị G20 ở Antalya bàn về IS. " + body(0, 1)[0])
+    b = tokens("Hội nghị G20 ở Antalya kết thúc. " + body(10, 1)[0])
+    c = tokens(body(20, 3)[2])
+    clusterer = EventStoryClusterer(ClusterConfig(event_threshold=0.95, story_threshold=0.95))
+    clusterer.fit([a, b, c], titles=[[]] * 3, published=[None] * 3)
+    assert "antalya" in clusterer.top_terms([0, 1], 10)
+
+
+def test_empty_input():
+    clusterer = EventStoryClusterer().fit([], titles=[], published=[])
+    assert len(clusterer.event_labels_) == 0

@@ -1,0 +1,67 @@
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dedup.config import NormConfig
+from dedup.normalize import clean_whitespace, normalize_text, place_tones, strip_embeds
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hoà bình", "hòa bình"),  # seed 004 (new style) meets seed 000 (old style)
+        ("hòa bình", "hòa bình"),
+        ("Thuý Kiều", "thúy kiều"),
+        ("khoẻ mạnh", "khỏe mạnh"),
+        ("HOÀ", "hòa"),
+        ("quý", "quý"),  # the u of "qu" is part of the consonant: tone stays on y
+        ("hoàng", "hoàng"),  # a final consonant: both styles agree
+        ("má mà mả", "má mà mả"),  # diacritics are never stripped
+        ("Đà Nẵng", "đà nẵng"),
+        ("a\u200bb\u00a0c", "ab c"),
+        ("  many   spaces\n\tand tabs ", "many spaces and tabs"),
+        ("video [mecloud]OHzMHprpEs[/mecloud] end", "video end"),
+        ("Café", "café"),
+    ],
+)
+def test_normalize_table(text, expected):
+    assert normalize_text(text) == expected
+
+
+def test_nfd_equals_nfc():
+    text = "Tổng thống Nga hoà bình thuý"
+    assert normalize_text(unicodedata.normalize("NFD", text)) == normalize_text(text)
+
+
+def test_keep_case_still_places_tones():
+    assert normalize_text("Hoà THUÝ", NormConfig(casefold=False)) == "Hòa THÚY"
+
+
+def test_keep_newlines():
+    assert normalize_text("a  b\n\n  c", keep_newlines=True) == "a b\nc"
+
+
+def test_steps_are_small_pure_functions():
+    assert place_tones("thuý") == "thúy"
+    assert strip_embeds("[x]1[/x]") == " "
+    assert clean_whitespace("\ufeffa  b") == "a b"
+
+
+@given(st.text())
+def test_idempotent(text):
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+
+
+@given(st.text())
+def test_output_is_nfc(text):
+    out = normalize_text(text)
+    assert unicodedata.is_normalized("NFC", out)
+
+
+@given(st.text(alphabet=st.sampled_from("hoàáảãạuyýỳèéoe qđ ")))
+def test_tone_placement_idempotent_on_vietnamese_letters(text):
+    once = place_tones(text)
+    assert place_tones(once) == once

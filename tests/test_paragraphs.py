@@ -1,0 +1,65 @@
+from conftest import body
+
+from dedup.paragraphs import ParagraphCleaner, split_paragraphs, split_self_repeat
+
+FOOTER = ["Ý kiến bạn đọc", "Đang cập nhật dữ liệu !"]
+TEASERS = [
+    "Nga lần đầu ra mắt xuồng không người lái tại triển lãm quốc phòng",
+    "Video UAV Nga phóng lưới 'tóm gọn' UAV của Ukraine",
+]
+
+
+def clean(docs):
+    cleaner = ParagraphCleaner()
+    prepared = [cleaner.prepare(i, t, title=title, source=s) for i, t, title, s in docs]
+    cleaner.mark_boilerplate(prepared)
+    return {p.doc_id: cleaner.result(p) for p in prepared}
+
+
+def test_split_paragraphs_uses_non_blank_lines():
+    assert split_paragraphs("a\n\n  b  \r\n\n c") == ["a", "b", "c"]
+
+
+def test_self_repeat_keeps_one_copy():
+    glued = "Ông Putin ca ngợi quan hệ - Ảnh: ReutersÔng Putin ca ngợi quan hệ - Ảnh: Reuters"
+    assert split_self_repeat(glued) == ("Ông Putin ca ngợi quan hệ - Ảnh: Reuters",) * 2
+    assert split_self_repeat("Một đoạn văn bình thường không lặp lại chính nó.") is None
+
+
+def test_within_article_repeats_and_title_echo():
+    title = "Nga sẵn sàng hợp tác chống khủng bố với Mỹ"
+    paragraphs = body(0, 4)
+    text = "\n".join([paragraphs[0], paragraphs[0], f"{title} ảnh 1", *paragraphs[1:]])
+    result = clean([("a", text, title, None)])["a"]
+    assert [(r.paragraph, r.reason, r.repeats) for r in result.removed] == [
+        (1, "repeated", "paragraph 0"),
+        (2, "title-echo", "title"),
+    ]
+    assert list(result.paragraphs) == paragraphs
+
+
+def test_boilerplate_across_a_source():
+    docs = [
+        (f"x{i}", "\n".join([*body(i * 7), *TEASERS, *FOOTER]), None, "example.vn")
+        for i in range(4)
+    ]
+    cleaned = clean(docs)
+    for i in range(4):
+        removed = cleaned[f"x{i}"].removed
+        assert [r.text for r in removed] == [*TEASERS, *FOOTER]
+        assert {r.reason for r in removed} == {"boilerplate"}
+        assert removed[0].repeats == "4 articles of example.vn"
+        assert list(cleaned[f"x{i}"].paragraphs) == body(i * 7)
+
+
+def test_too_few_articles_or_other_source_is_not_boilerplate():
+    docs = [(f"x{i}", "\n".join([*body(i * 7), *FOOTER]), None, "a.vn") for i in range(2)]
+    docs.append(("y", "\n".join([*body(30), *FOOTER]), None, "b.vn"))
+    docs.append(("z", "\n".join([*body(40), *FOOTER]), None, None))
+    assert all(not c.removed for c in clean(docs).values())
+
+
+def test_syndicated_copies_are_not_boilerplate():
+    shared = body(3, 8)
+    docs = [(f"c{i}", "\n".join(shared), None, "wire.vn") for i in range(4)]
+    assert all(not c.removed for c in clean(docs).values())

@@ -1,0 +1,88 @@
+"""The pipeline end to end on the seed articles, against a golden JSONL file."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import dedup
+from dedup.report import to_jsonl
+
+GOLDEN = Path(__file__).parent / "data" / "seeds.expected.jsonl"
+SEED_IDS = [
+    "000_3b025018dbb24883",
+    "001_467d0ff83c60400f",
+    "002_ef7f234de3247b56",
+    "003_96788e7599ca8b8b",
+    "004_61fa48a3ff5f5de8",
+]
+
+
+@pytest.fixture(scope="module")
+def seeds_result():
+    return dedup.run_files([])
+
+
+def test_golden_seeds_jsonl(seeds_result):
+    """Refresh with DEDUP_UPDATE_GOLDEN=1 after a reviewed change of behaviour."""
+    text = to_jsonl(seeds_result)
+    if os.environ.get("DEDUP_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_seed_expectations(seeds_result):
+    records = {r["id"]: r for r in map(json.loads, to_jsonl(seeds_result).splitlines())}
+    assert list(records) == SEED_IDS
+    first, second, third, fourth, fifth = (records[i] for i in SEED_IDS)
+    # 000 and 001 cover the G20 Antalya meetings; 002, 003, 004 are other events.
+    assert first["event"] == second["event"]
+    assert len({first["event"], third["event"], fourth["event"], fifth["event"]}) == 4
+    reasons = {i: [(r["reason"], r["text"][:25]) for r in records[i]["removed"]] for i in SEED_IDS}
+    # The repeated lead of 000 and 001, and the caption glued to itself in 000.
+    assert ("repeated", "Tổng thống Nga Vladimir P") in reasons[SEED_IDS[0]]
+    assert ("self-repeat", "Tổng thống Nga Vladimir P") in reasons[SEED_IDS[0]]
+    assert ("repeated", "Tại cuộc gặp bên lề Hội n") in reasons[SEED_IDS[1]]
+    # The image placeholders of 003 and 004 that only echo the title.
+    assert reasons[SEED_IDS[3]] == [("title-echo", "Putin: Nga vẫn hợp tác vớ")]
+    assert reasons[SEED_IDS[4]] == [("title-echo", "Nga sẵn sàng hợp tác chốn")]
+    assert reasons[SEED_IDS[2]] == []
+    assert all(r["duplicate_of"] is None for r in records.values())
+
+
+def test_glued_caption_keeps_one_copy(seeds_result):
+    article = seeds_result.articles[0]
+    caption = "Tổng thống Nga Vladimir Putin ca ngợi sự"
+    assert article.cleaned_text.count(caption) == 1
+
+
+def test_seeds_shipped_in_package_match_repository_copy():
+    packaged = sorted(dedup.seeds_path().glob("*.txt"))
+    repository = Path(__file__).resolve().parent.parent / "seeds"
+    assert [p.name for p in packaged] == [f"{i}.txt" for i in SEED_IDS]
+    for path in packaged:
+        assert path.read_bytes() == (repository / path.name).read_bytes()
+
+
+def test_api_accepts_dicts_and_is_deterministic():
+    records = [{"id": d.id, "text": d.text, "title": d.title} for d in dedup.read([])]
+    copy = {**records[2], "id": "copy"}
+    first = dedup.run([*records, copy])
+    second = dedup.run([*records, copy])
+    assert to_jsonl(first) == to_jsonl(second)
+    assert first.articles[-1].duplicate_of == SEED_IDS[2]
+    assert first.articles[-1].event == first.articles[2].event
+
+
+def test_repeated_id_is_an_input_error():
+    with pytest.raises(
+        dedup.InputError, match=r"<records>:2: duplicate id 'a' \(first at <records>:1\)"
+    ):
+        dedup.run([{"id": "a", "text": "x"}, {"id": "a", "text": "y"}])
+
+
+def test_empty_input():
+    result = dedup.run([])
+    assert result.articles == ()
+    assert result.stats["articles"] == 0
