@@ -206,7 +206,7 @@ def _jsonl(result: Result, **flags: bool) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="dedup")
 def cli() -> None:
-    r"""Find duplicate news articles and boilerplate; group articles into events and stories.
+    """Find duplicate news articles and boilerplate; group articles into events and stories.
 
     \b
     Examples:
@@ -228,7 +228,7 @@ def cli() -> None:
 )
 @_fail_cleanly
 def run(fmt: str, output: str | None, color: bool | None, **options: Any) -> None:
-    r"""Run the whole pipeline: paragraphs, near-duplicates, events and stories.
+    """Run the whole pipeline: paragraphs, near-duplicates, events and stories.
 
     INPUTS are JSONL, CSV or TSV files, folders of .txt articles, or '-' for JSONL on standard
     input. With none, the seed articles shipped with dedup are used.
@@ -351,7 +351,7 @@ def cluster(fmt: str, output: str | None, **options: Any) -> None:
 )
 @_fail_cleanly
 def evaluate(pred: Path, gold: Path, level: str, fmt: str) -> None:
-    r"""Score PRED (dedup's JSONL output) against GOLD (JSONL with gold labels).
+    """Score PRED (dedup's JSONL output) against GOLD (JSONL with gold labels).
 
     \b
     Clusters: B-cubed precision, recall and F1, ARI and NMI.
