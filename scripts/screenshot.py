@@ -5,7 +5,8 @@ Needs the ``browser`` extra (``pip install -e '.[browser]'``) and Debian's Chrom
 
 Example:
     python scripts/screenshot.py -o docs/seeds-report.png            # the seed articles
-    python scripts/screenshot.py ../shared/data/ktlab.jsonl -o ktlab.png --stories 2
+    python scripts/screenshot.py ../shared/data/ktlab.jsonl -o docs/duplicate-diff.png \\
+        --open "#g0, #g0 details.diff" --anchor g0 --height 1100
 """
 
 from __future__ import annotations
@@ -39,10 +40,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="*", help="corpus files or folders (default: the seeds)")
     parser.add_argument("-o", "--output", type=Path, default=Path("docs/seeds-report.png"))
-    parser.add_argument("--stories", type=int, default=1, help="stories to expand (default 1)")
+    parser.add_argument(
+        "--open",
+        default="#st0, #st0 details.event",
+        help="CSS selector of the <details> to open by clicking (default: the first story)",
+    )
     parser.add_argument("--width", type=int, default=1200, help="viewport width in CSS pixels")
     parser.add_argument("--height", type=int, default=1500, help="screenshot height in pixels")
-    parser.add_argument("--anchor", default="stories", help="element id scrolled to the top")
+    parser.add_argument("--anchor", default="", help="element id scrolled to the top")
     args = parser.parse_args()
 
     page_html = to_html(run_files(args.inputs))
@@ -61,13 +66,11 @@ def main() -> None:
             started = time.perf_counter()
             page.goto(report.as_uri(), wait_until="load")
             load_seconds = time.perf_counter() - started
-            for n in range(args.stories):
-                story = page.locator(f"#st{n}")
-                if story.count():
-                    story.locator("summary").first.click()
-                    story.locator("details.event > summary").first.click()
-            page.locator(f"#{args.anchor}").scroll_into_view_if_needed()
-            page.evaluate(f"document.getElementById({json.dumps(args.anchor)}).scrollIntoView()")
+            for details in page.locator(args.open).all():
+                if not details.evaluate("d => d.open"):
+                    details.locator("summary").first.click()
+            if args.anchor:
+                page.evaluate(f"document.getElementById({json.dumps(args.anchor)}).scrollIntoView()")
             args.output.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.output))
             browser.close()

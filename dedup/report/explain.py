@@ -13,7 +13,7 @@ from difflib import SequenceMatcher
 from ..normalize import normalize_text
 
 MIN_PASSAGE_WORDS = 5  # the pipeline's shingle length: shorter runs prove nothing
-MAX_WORDS = 6000  # per side: difflib is quadratic in the worst case
+MAX_WORDS = 6000  # per side; difflib is quadratic in the worst case
 MAX_PASSAGES = 3
 
 Segment = tuple[str, bool]  # (text, differs from the other side)
@@ -71,43 +71,103 @@ class _Keys:
         return key
 
 
-def _word_rows(left: str, right: str, keys: _Keys) -> DiffRow:
-    """A changed paragraph pair, with the differing words marked on each side."""
-    a, b = left.split(), right.split()
-    matcher = SequenceMatcher(None, [keys(w) for w in a], [keys(w) for w in b], autojunk=False)
-    lsegs: list[Segment] = []
-    rsegs: list[Segment] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        differs = op != "equal"
-        if i2 > i1:
-            lsegs.append((" ".join(a[i1:i2]), differs))
-        if j2 > j1:
-            rsegs.append((" ".join(b[j1:j2]), differs))
-    return DiffRow("changed", tuple(lsegs), tuple(rsegs))
+class _Rows:
+    """Side-by-side rows under construction.
+
+    One row per paragraph of the copy, plus one per whole paragraph of the canonical that the
+    copy dropped.
+    """
+
+    def __init__(self, left_par: list[int]) -> None:
+        self.left_par = left_par
+        self.rows: list[tuple[list[tuple[str, bool]], list[tuple[str, bool]]]] = []
+        self.by_right: dict[int, int] = {}
+        self.current = -1
+
+    def row(self, right_par: int) -> int:
+        if right_par not in self.by_right:
+            self.by_right[right_par] = len(self.rows)
+            self.rows.append(([], []))
+        self.current = self.by_right[right_par]
+        return self.current
+
+    def left(self, row: int, index: int, word: str, differs: bool) -> None:
+        if row < 0:
+            row = self.current = len(self.rows)
+            self.rows.append(([], []))
+        words = self.rows[row][0]
+        if words and index and self.left_par[index] != self.left_par[index - 1]:
+            word = "¶ " + word  # a paragraph break of the canonical inside this row
+        words.append((word, differs))
+
+    def removed(self, paragraph: str) -> None:
+        self.rows.append(([(paragraph, True)], []))
+        self.current = len(self.rows) - 1
+
+    def build(self) -> list[DiffRow]:
+        out = []
+        for left, right in self.rows:
+            if not right:
+                kind = "removed"
+            elif not left:
+                kind = "added"
+            else:
+                differs = any(d for _, d in left) or any(d for _, d in right)
+                kind = "changed" if differs else "same"
+            out.append(DiffRow(kind, _runs(left), _runs(right)))
+        return out
 
 
-def _paragraph_rows(left: list[str], right: list[str], keys: _Keys) -> list[DiffRow]:
-    matcher = SequenceMatcher(None, [keys(p) for p in left], [keys(p) for p in right], False)
-    rows: list[DiffRow] = []
+def _runs(words: list[tuple[str, bool]]) -> tuple[Segment, ...]:
+    """Join consecutive words with the same mark into segments."""
+    segments: list[Segment] = []
+    for word, differs in words:
+        if segments and segments[-1][1] == differs:
+            segments[-1] = (segments[-1][0] + " " + word, differs)
+        else:
+            segments.append((word, differs))
+    return tuple(segments)
+
+
+def _words(paragraphs: list[str]) -> tuple[list[str], list[int]]:
+    """Every word, and the index of the paragraph it belongs to."""
+    words, where = [], []
+    for n, paragraph in enumerate(paragraphs):
+        split = paragraph.split()
+        words += split
+        where += [n] * len(split)
+    return words, where
+
+
+def _whole_paragraphs(where: list[int], i1: int, i2: int) -> bool:
+    """Whether words ``i1:i2`` are exactly whole paragraphs."""
+    starts = i1 == 0 or where[i1 - 1] != where[i1]
+    ends = i2 == len(where) or where[i2] != where[i2 - 1]
+    return starts and ends
+
+
+def _side_by_side(
+    left: list[str], right: list[str], matcher: SequenceMatcher, words: tuple[list[str], ...]
+) -> list[DiffRow]:
+    a, a_par, b, b_par = words
+    rows = _Rows(a_par)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            rows += [DiffRow("same", ((p, False),), ((p, False),)) for p in left[i1:i2]]
+        if op == "delete" and _whole_paragraphs(a_par, i1, i2):
+            for n in sorted(set(a_par[i1:i2])):
+                rows.removed(left[n])
             continue
-        pairs = min(i2 - i1, j2 - j1)
-        rows += [_word_rows(left[i1 + n], right[j1 + n], keys) for n in range(pairs)]
-        rows += [DiffRow("removed", ((p, True),), ()) for p in left[i1 + pairs : i2]]
-        rows += [DiffRow("added", (), ((p, True),)) for p in right[j1 + pairs : j2]]
-    return rows
-
-
-def _passages(left: str, right: str, keys: _Keys) -> tuple[int, int, tuple[str, ...]]:
-    """Shared words, words of the copy, and the longest passages shared in order."""
-    a, b = left.split()[:MAX_WORDS], right.split()[:MAX_WORDS]
-    matcher = SequenceMatcher(None, [keys(w) for w in a], [keys(w) for w in b], autojunk=False)
-    blocks = [m for m in matcher.get_matching_blocks() if m.size >= MIN_PASSAGE_WORDS]
-    shared = sum(m.size for m in blocks)
-    longest = sorted(blocks, key=lambda m: (-m.size, m.b))[:MAX_PASSAGES]
-    return shared, len(right.split()), tuple(" ".join(b[m.b : m.b + m.size]) for m in longest)
+        if op == "equal":
+            for k in range(i2 - i1):
+                row = rows.row(b_par[j1 + k])
+                rows.left(row, i1 + k, a[i1 + k], False)
+                rows.rows[row][1].append((b[j1 + k], False))
+            continue
+        target = rows.row(b_par[j1]) if j2 > j1 else rows.current
+        for i in range(i1, i2):
+            rows.left(target, i, a[i], True)
+        for j in range(j1, j2):
+            rows.rows[rows.row(b_par[j])][1].append((b[j], True))
+    return rows.build()
 
 
 def explain_pair(canonical_text: str, copy_text: str) -> PairExplanation:
@@ -124,14 +184,20 @@ def explain_pair(canonical_text: str, copy_text: str) -> PairExplanation:
     left = [p for p in canonical_text.split("\n") if p.strip()]
     right = [p for p in copy_text.split("\n") if p.strip()]
     left_keys = {keys(p) for p in left}
-    shared_paragraphs = sum(1 for p in right if keys(p) in left_keys)
-    shared_words, copy_words, passages = _passages(canonical_text, copy_text, keys)
+    a, a_par = _words(left)
+    b, b_par = _words(right)
+    # Past MAX_WORDS words a side, difflib's popular-word heuristic keeps the run fast.
+    matcher = SequenceMatcher(
+        None, [keys(w) for w in a], [keys(w) for w in b], autojunk=max(len(a), len(b)) > MAX_WORDS
+    )
+    blocks = [m for m in matcher.get_matching_blocks() if m.size >= MIN_PASSAGE_WORDS]
+    longest = sorted(blocks, key=lambda m: (-m.size, m.b))[:MAX_PASSAGES]
     return PairExplanation(
-        shared_paragraphs=shared_paragraphs,
+        shared_paragraphs=sum(1 for p in right if keys(p) in left_keys),
         canonical_paragraphs=len(left),
         copy_paragraphs=len(right),
-        shared_words=shared_words,
-        copy_words=copy_words,
-        passages=passages,
-        rows=tuple(_paragraph_rows(left, right, keys)),
+        shared_words=sum(m.size for m in blocks),
+        copy_words=len(b),
+        passages=tuple(" ".join(b[m.b : m.b + m.size]) for m in longest),
+        rows=tuple(_side_by_side(left, right, matcher, (a, a_par, b, b_par))),
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .explain import DiffRow, PairExplanation, Segment
-from .html_svg import esc
+from .html_svg import cut, esc
 
+MAX_PASSAGE_CHARS = 300
 MAX_SAME_RUN = 2  # longer runs of unchanged paragraphs are folded away
 _KIND_LABEL = {
     "same": "unchanged",
@@ -64,6 +65,10 @@ def evidence(explanation: PairExplanation) -> str:
     ]
     if e.passages:
         out.append('<ol class="passages">')
-        out += [f"<li><q>{esc(p)}</q></li>" for p in e.passages]
+        out += [
+            f"<li><q>{esc(cut(p, MAX_PASSAGE_CHARS))}</q> "
+            f'<span class="meta">({len(p.split())} words)</span></li>'
+            for p in e.passages
+        ]
         out.append("</ol>")
     return "".join(out)
