@@ -1,11 +1,11 @@
-"""Render a corpus's HTML report in headless Chromium and save a screenshot of it.
+r"""Render a corpus's HTML report in headless Chromium and save a screenshot of it.
 
 Needs the ``browser`` extra (``pip install -e '.[browser]'``) and Debian's Chromium
 (``apt-get install -y chromium``); Playwright's own browser downloads are never used.
 
 Example:
     python scripts/screenshot.py -o docs/seeds-report.png            # the seed articles
-    python scripts/screenshot.py ../shared/data/ktlab.jsonl -o docs/duplicate-diff.png \\
+    python scripts/screenshot.py ../shared/data/ktlab.jsonl -o docs/duplicate-diff.png \
         --open "#g0, #g0 details.diff" --anchor g0 --height 1100
 """
 
@@ -70,7 +70,9 @@ def main() -> None:
                 if not details.evaluate("d => d.open"):
                     details.locator("summary").first.click()
             if args.anchor:
-                page.evaluate(f"document.getElementById({json.dumps(args.anchor)}).scrollIntoView()")
+                page.evaluate(
+                    f"document.getElementById({json.dumps(args.anchor)}).scrollIntoView()"
+                )
             args.output.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.output))
             browser.close()

@@ -48,6 +48,8 @@ details > summary { cursor:pointer; padding:6px 10px; list-style-position:outsid
 details[open] > summary { border-bottom:1px solid var(--line); }
 details > .body { padding:6px 12px 10px; }
 details.event { margin-left:4px; }
+/* Lay out only the stories on screen: big reports stay fast when everything is open. */
+details.story, details.group { content-visibility:auto; contain-intrinsic-size:auto 42px; }
 .sid { font-weight:600; font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; }
 .terms { display:inline; }
 .term { display:inline-block; background:var(--panel); border:1px solid var(--line);
