@@ -184,8 +184,8 @@ def test_payloads_stay_inert(browser: object, tmp_path: Path, policy: str) -> No
     )
     assert counts == {"scripts": 1, "images": 0, "frames": 0, "handlers": 0, "scriptLinks": 0}
     # The payload text is there, as text, for the reader to see.
-    assert "<script>window.__pwned = 'script'" in page.inner_text("#stories")
-    assert "<svg onload=alert(2)>Putin" in page.inner_text("#duplicates")
+    assert "<script>window.__pwned = 'script'" in page.text_content("#stories")
+    assert "<svg onload=alert(2)>Putin" in page.text_content("#duplicates")
     page.close()
 
 
