@@ -154,3 +154,33 @@ def test_cli_writes_html(tmp_path: Path) -> None:
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert page == to_html(dedup.run_files([]))
+
+
+def test_timeline_has_one_dot_per_dated_article() -> None:
+    records = hostile_records()
+    records[1]["date"] = ""  # one undated article
+    result = dedup.run(records)
+    page = to_html(result)
+    timelines = re.findall(r'<svg class="timeline".*?</svg>', page, re.S)
+    assert len(timelines) == sum(
+        1 for s in result.stories if any(d.published for d in result.documents if d.id in s.members)
+    )
+    dots = sum(t.count("<circle") for t in timelines)
+    assert dots == sum(1 for d in result.documents if d.published) == len(records) - 1
+    for timeline in timelines:
+        for tag, attrs in parse(timeline).tags:
+            assert tag in ("svg", "title", "line", "text", "circle"), tag
+            assert not [a for a in attrs if a.startswith("on")]
+
+
+def test_skipped_records_are_listed() -> None:
+    from dataclasses import replace
+
+    from dedup.types import Rejected
+
+    result = dedup.run_files([])
+    bad = Rejected("feed.jsonl:7", "not JSON: <script>x</script>", "{oops")
+    page = to_html(replace(result, rejected=(bad,)))
+    assert '<section id="skipped">' in page
+    assert "<code>feed.jsonl:7</code>" in page
+    assert "not JSON: &lt;script&gt;x&lt;/script&gt;" in page
