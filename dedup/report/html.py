@@ -34,9 +34,15 @@ REASONS = {
 
 
 class _Anchors:
-    """Generated element ids, so no id or link target ever comes from the input."""
+    """Generated element ids, and which article columns the corpus fills.
+
+    No id or link target ever comes from the input; a column of "no date" is left out when
+    no article has a date.
+    """
 
     def __init__(self, result: Result) -> None:
+        self.dated = any(d.published for d in result.documents)
+        self.sourced = any(d.source for d in result.documents)
         self.article = {d.id: f"a{i}" for i, d in enumerate(result.documents)}
         self.group = {}
         for n, group in enumerate(result.dup_groups):
@@ -72,10 +78,10 @@ def _article_row(line: ArticleLine, url: str | None, anchors: _Anchors, copies: 
         )
     return (
         f'<tr id="{anchors.article[line.id]}" class="{"copy" if line.duplicate_of else "orig"}">'
-        f'<td class="date">{esc(line.date or "no date")}</td>'
-        f"<td>{esc(line.source or NO_SOURCE)}</td>"
-        f"<td>{_link(line.title, url)} {badge}</td>"
-        f'<td class="id">{esc(line.id)}</td></tr>'
+        + (f'<td class="date">{esc(line.date or "no date")}</td>' if anchors.dated else "")
+        + (f"<td>{esc(line.source or NO_SOURCE)}</td>" if anchors.sourced else "")
+        + f"<td>{_link(line.title, url)} {badge}</td>"
+        + f'<td class="id">{esc(line.id)}</td></tr>'
     )
 
 
@@ -155,8 +161,10 @@ def _event(
         f'<details class="event"><summary>{swatch(index)}<span class="sid">{esc(cluster.id)}'
         f'</span> {esc(cut(headline, 100))} <span class="meta">· {esc(meta)}</span></summary>'
         f'<div class="body"><p>Held together by {_terms(cluster.terms)}</p>'
-        "<table><thead><tr><th>date</th><th>source</th><th>title</th><th>id</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table></div></details>"
+        "<table><thead><tr>"
+        + ("<th>date</th>" if anchors.dated else "")
+        + ("<th>source</th>" if anchors.sourced else "")
+        + f"<th>title</th><th>id</th></tr></thead><tbody>{rows}</tbody></table></div></details>"
     )
 
 
