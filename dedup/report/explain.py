@@ -131,7 +131,8 @@ def _runs(words: list[tuple[str, bool]]) -> tuple[Segment, ...]:
 
 def _words(paragraphs: list[str]) -> tuple[list[str], list[int]]:
     """Every word, and the index of the paragraph it belongs to."""
-    words, where = [], []
+    words: list[str] = []
+    where: list[int] = []
     for n, paragraph in enumerate(paragraphs):
         split = paragraph.split()
         words += split
@@ -147,9 +148,14 @@ def _whole_paragraphs(where: list[int], i1: int, i2: int) -> bool:
 
 
 def _side_by_side(
-    left: list[str], right: list[str], matcher: SequenceMatcher, words: tuple[list[str], ...]
+    left: list[str],
+    matcher: SequenceMatcher[str],
+    a: list[str],
+    a_par: list[int],
+    b: list[str],
+    b_par: list[int],
 ) -> list[DiffRow]:
-    a, a_par, b, b_par = words
+    """Rows from the word-level opcodes; ``a_par``/``b_par`` give each word's paragraph."""
     rows = _Rows(a_par)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "delete" and _whole_paragraphs(a_par, i1, i2):
@@ -199,5 +205,5 @@ def explain_pair(canonical_text: str, copy_text: str) -> PairExplanation:
         shared_words=sum(m.size for m in blocks),
         copy_words=len(b),
         passages=tuple(" ".join(b[m.b : m.b + m.size]) for m in longest),
-        rows=tuple(_side_by_side(left, right, matcher, (a, a_par, b, b_par))),
+        rows=tuple(_side_by_side(left, matcher, a, a_par, b, b_par)),
     )

@@ -63,7 +63,7 @@ def corpus_figures(result: Result) -> CorpusFigures:
     articles = Counter(source_of.values())
     copies = Counter(source_of[a.id] for a in result.articles if a.duplicate_of)
     copied = Counter(source_of[g.canonical] for g in result.dup_groups)
-    removed = Counter()
+    removed: Counter[str] = Counter()
     for article in result.articles:
         removed[source_of[article.id]] += len(article.removed)
     flows = Counter(

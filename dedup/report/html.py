@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..types import Cluster, Result
+from ..types import Cluster, Document, Result
 from .explain import explain_pair
 from .figures import NO_SOURCE
 from .html_diff import diff_table, evidence
@@ -148,7 +148,7 @@ def _event(
     lines: Sequence[ArticleLine],
     span: str,
     index: int,
-    docs: dict,
+    docs: dict[str, Document],
     anchors: _Anchors,
     copies: dict[str, int],
 ) -> str:

@@ -109,14 +109,14 @@ def to_markdown(result: Result) -> str:
         for group in result.dup_groups:
             for member in group.members:
                 if member != group.canonical:
-                    why = explain_pair(texts[group.canonical], texts[member])
+                    evidence = explain_pair(texts[group.canonical], texts[member])
                     out.append(
                         f"| {code(group.canonical, in_table=True)} "
                         f"{escape(_cut(names[group.canonical], 60))} "
                         f"| {code(member, in_table=True)} {escape(_cut(names[member], 60))} "
                         f"| {group.similarity.get(member, 0.0):.2f} "
-                        f"| {why.shared_words}/{why.copy_words} "
-                        f"| {why.shared_paragraphs}/{why.copy_paragraphs} |"
+                        f"| {evidence.shared_words}/{evidence.copy_words} "
+                        f"| {evidence.shared_paragraphs}/{evidence.copy_paragraphs} |"
                     )
         out.append("")
     out += ["## Removed paragraphs", ""]

@@ -144,19 +144,13 @@ def to_text(result: Result, *, color: bool = False) -> str:
         for member in group.members:
             if member != group.canonical:
                 sim = group.similarity.get(member, 0.0)
-                why = explain_pair(texts[group.canonical], texts[member])
+                e = explain_pair(texts[group.canonical], texts[member])
                 out.append(_fit(f"    = {member}  {names[member]}", WIDTH))
-                out.append(
-                    paint(
-                        _fit(
-                            f"      similarity {sim:.2f}, {why.shared_words}/{why.copy_words} "
-                            f"words and {why.shared_paragraphs}/{why.copy_paragraphs} "
-                            "paragraphs shared",
-                            WIDTH,
-                        ),
-                        "dim",
-                    )
+                shared = (
+                    f"      similarity {sim:.2f}, {e.shared_words}/{e.copy_words} words and "
+                    f"{e.shared_paragraphs}/{e.copy_paragraphs} paragraphs shared"
                 )
+                out.append(paint(_fit(shared, WIDTH), "dim"))
     out.append("")
     removed = [(a.id, r) for a in result.articles for r in a.removed]
     out.append(paint(f"REMOVED PARAGRAPHS ({len(removed)})", "bold"))
