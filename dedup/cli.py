@@ -7,6 +7,7 @@ No algorithm lives here. Every :class:`~dedup.errors.DedupError` becomes one lin
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -194,6 +195,8 @@ def _write(text: str, output: str | None) -> None:
 def _use_color(output: str | None, color: bool | None) -> bool:
     if color is not None:
         return color
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":  # no-color.org
+        return False
     return output in (None, "-") and sys.stdout.isatty()
 
 
@@ -224,7 +227,9 @@ def cli() -> None:
 @click.option("--with-text", is_flag=True, help="JSONL: add clean_text, the text after cleaning.")
 @click.option("--drop-duplicates", is_flag=True, help="JSONL: leave out articles that are copies.")
 @click.option(
-    "--color/--no-color", default=None, help="Colour the text report (default: on a terminal)."
+    "--color/--no-color",
+    default=None,
+    help="Colour the text report (default: on a terminal, unless NO_COLOR is set).",
 )
 @_fail_cleanly
 def run(fmt: str, output: str | None, color: bool | None, **options: Any) -> None:

@@ -33,3 +33,35 @@ def seeds_dir(tmp_path: Path) -> Path:
     target = tmp_path / "seeds"
     shutil.copytree(SEEDS, target)
     return target
+
+
+# Strings that would run script if a report pasted them into HTML unescaped.
+PAYLOADS = (
+    "<script>window.__pwned = 'script'; document.title = 'pwned'</script>",
+    "<img src=x onerror=\"window.__pwned = 'img'; alert(1)\">",
+    "<svg onload=\"window.__pwned = 'svg'\"></svg>",
+    "<a href=\"javascript:window.__pwned = 'link'\">bấm vào đây</a>",
+    '"><iframe src="javascript:window.__pwned = \'iframe\'"></iframe>',
+    "'; window.__pwned = 'quote'; //",
+)
+
+
+def hostile_records() -> list[dict[str, str]]:
+    """Articles whose every field holds the payloads: a planted copy, a repeated paragraph."""
+    records = []
+    for n, payload in enumerate(PAYLOADS):
+        paragraphs = [payload, *body(n * 7, 6), payload]
+        records.append(
+            {
+                "id": f"{payload} #{n}",
+                "title": f"Tin {n} {payload}",
+                "text": "\n".join(paragraphs),
+                "source": payload if n % 2 else "<b>nguồn</b>",
+                "url": "javascript:window.__pwned = 'url'" if n % 2 else f"https://x.vn/{n}",
+                "date": f"2015-11-{10 + n:02d}",
+            }
+        )
+    copy = dict(records[0], id="copy <script>window.__pwned = 'id'</script>")
+    copy["text"] = records[0]["text"].replace("Putin", "<svg onload=alert(2)>Putin", 1)
+    copy["date"] = "2015-11-20"
+    return [*records, copy]

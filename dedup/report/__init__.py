@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from .html import to_html
 from .markdown import to_markdown
 from .records import iter_records, to_dict, to_json, to_jsonl
 from .text import to_text
 
-FORMATS = ("text", "markdown", "json", "jsonl")
+FORMATS = ("text", "markdown", "json", "jsonl", "html")
 
-__all__ = ["FORMATS", "iter_records", "to_dict", "to_json", "to_jsonl", "to_markdown", "to_text"]
+__all__ = [
+    "FORMATS",
+    "iter_records",
+    "to_dict",
+    "to_html",
+    "to_json",
+    "to_jsonl",
+    "to_markdown",
+    "to_text",
+]

@@ -3,19 +3,47 @@
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 
 from ..types import Result
+from .explain import explain_pair
+from .figures import corpus_figures
 from .outline import ArticleLine, outline, titles
 
 WIDTH = 80
 _STYLES = {"bold": "1", "dim": "2", "cyan": "36", "yellow": "33", "green": "32"}
 
 
+def char_width(char: str) -> int:
+    """Terminal columns ``char`` takes: 0 for combining marks and controls, 2 for wide."""
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Cc", "Cf", "Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes (NFD Vietnamese and CJK text measured right)."""
+    return sum(char_width(c) for c in text)
+
+
 def _fit(text: str, width: int) -> str:
-    """Cut ``text`` to ``width`` characters, ending with an ellipsis when cut."""
+    """Cut ``text`` to ``width`` terminal columns, ending with an ellipsis when cut.
+
+    Control and format characters (escape sequences, bidirectional overrides) are dropped:
+    article text must not be able to drive the terminal.
+    """
     indent = len(text) - len(text.lstrip(" "))
     text = " " * indent + " ".join(text.split())
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    if display_width(text) <= width:
+        return text
+    out, used = [], 0
+    for char in text:
+        used += char_width(char)
+        if used > width - 1:
+            break
+        out.append(char)
+    return "".join(out) + "…"
 
 
 class _Painter:
@@ -44,16 +72,34 @@ def summary_line(result: Result) -> str:
     return ", ".join(parts)
 
 
-def _article(line: ArticleLine, paint: _Painter, indent: int) -> str:
-    date = (line.date or "no date").ljust(16)
-    mark = f" = copy of {line.duplicate_of}" if line.duplicate_of else ""
-    head = f"{' ' * indent}{date}  "
-    room = WIDTH - len(head)
-    ident = f"[{line.id}]"
-    if line.source:
-        ident = f"[{line.source}] {ident}"
-    body = _fit(f"{line.title} {ident}{mark}", room)
-    return head + (paint(body, "dim") if line.duplicate_of else body)
+def _article(line: ArticleLine, paint: _Painter, indent: int) -> list[str]:
+    """Two lines: date and title, then source, id and what it copies (dimmed)."""
+    head = f"{' ' * indent}{(line.date or 'no date').ljust(16)}  "
+    title = _fit(line.title, WIDTH - len(head))
+    details = [line.source, line.id] if line.source else [line.id]
+    if line.duplicate_of:
+        details.append(f"copy of {line.duplicate_of} ({line.similarity or 0.0:.2f})")
+    below = _fit(" · ".join(details), WIDTH - len(head))
+    return [
+        head + (paint(title, "dim") if line.duplicate_of else title),
+        " " * len(head) + paint(below, "dim"),
+    ]
+
+
+def _figures(result: Result) -> list[str]:
+    """Share of text removed, and the sources whose articles were copied or are copies."""
+    figures = corpus_figures(result)
+    out = [
+        f"{figures.boilerplate_share:.1%} of the text removed "
+        f"({figures.removed_characters:,} of {figures.characters:,} characters)"
+    ]
+    copying = [s for s in figures.sources if s.copies or s.copied][:5]
+    if copying:
+        out.append("sources with copies (copies / copied by others / articles):")
+        out += [
+            _fit(f"  {s.source}: {s.copies} / {s.copied} / {s.articles}", WIDTH) for s in copying
+        ]
+    return out
 
 
 def to_text(result: Result, *, color: bool = False) -> str:
@@ -65,6 +111,7 @@ def to_text(result: Result, *, color: bool = False) -> str:
     """
     paint = _Painter(color)
     out = [paint(line, "bold") for line in textwrap.wrap("dedup: " + summary_line(result), WIDTH)]
+    out += _figures(result)
     out.append("")
     out.append(paint("STORIES, EVENTS AND ARTICLES", "bold"))
     for story in outline(result):
@@ -84,18 +131,26 @@ def to_text(result: Result, *, color: bool = False) -> str:
             if event.cluster.terms and len(story.events) > 1:
                 line += "  (" + ", ".join(event.cluster.terms[:4]) + ")"
             out.append(paint(_fit(line, WIDTH), "yellow"))
-            out.extend(_article(a, paint, 4) for a in event.articles)
+            for article in event.articles:
+                out.extend(_article(article, paint, 4))
         out.append("")
     names = titles(result)
     out.append(paint(f"DUPLICATES ({len(result.dup_groups)} groups)", "bold"))
     if not result.dup_groups:
         out.append("  none")
+    texts = {a.id: a.cleaned_text for a in result.articles}
     for group in result.dup_groups:
         out.append(_fit(f"  {group.canonical}  {names[group.canonical]}", WIDTH))
         for member in group.members:
             if member != group.canonical:
                 sim = group.similarity.get(member, 0.0)
-                out.append(_fit(f"    = {member}  similarity {sim:.2f}  {names[member]}", WIDTH))
+                e = explain_pair(texts[group.canonical], texts[member])
+                out.append(_fit(f"    = {member}  {names[member]}", WIDTH))
+                shared = (
+                    f"      similarity {sim:.2f}, {e.shared_words}/{e.copy_words} words and "
+                    f"{e.shared_paragraphs}/{e.copy_paragraphs} paragraphs shared"
+                )
+                out.append(paint(_fit(shared, WIDTH), "dim"))
     out.append("")
     removed = [(a.id, r) for a in result.articles for r in a.removed]
     out.append(paint(f"REMOVED PARAGRAPHS ({len(removed)})", "bold"))
