@@ -95,9 +95,9 @@ def cut_heights(matrix: sp.csr_matrix, config: ClusterConfig) -> tuple[float, fl
     """Return the ``(event, story)`` cut heights (cosine distances, 0-1) for this corpus.
 
     A fixed ``event_threshold``/``story_threshold`` is used as given; otherwise the height is
-    ``1 - (median + z * spread)`` of :func:`background_similarity`, or
-    ``small_corpus_threshold`` when the corpus is too small to measure. The event height never
-    exceeds the story height.
+    ``1 - (median + z * spread)`` of :func:`background_similarity`, kept within
+    ``height_band``, or ``small_corpus_threshold`` when the corpus is too small to measure.
+    The event height never exceeds the story height.
     """
     background = (
         background_similarity(matrix)
@@ -111,7 +111,8 @@ def cut_heights(matrix: sp.csr_matrix, config: ClusterConfig) -> tuple[float, fl
         if background is None:
             return config.small_corpus_threshold
         median, spread = background
-        return float(np.clip(1.0 - (median + z * spread), 0.0, 1.0))
+        low, high = config.height_band
+        return float(np.clip(1.0 - (median + z * spread), low, high))
 
     story = height(config.story_threshold, config.story_z)
     return min(height(config.event_threshold, config.event_z), story), story

@@ -136,6 +136,11 @@ class ClusterConfig:
         story_z: The same for stories (0-100, default 10).
         small_corpus_threshold: The cut height (0-1, default 0.8) used for both levels when a
             corpus has too few articles (under 30) to measure its similarity distribution.
+        height_band: Lowest and highest corpus-derived cut height (cosine distances, default
+            0.78 to 0.86). The median-and-spread estimate assumes most pairs of articles are
+            unrelated; on a corpus of a few stories (half the pairs related) the spread is
+            inflated and the estimate would cut every story apart, so it is kept in this band,
+            where links between articles of one event fall on news text.
         event_window_days: Two dated articles further apart than this never share an event
             (days, default 7; 0 turns the constraint off).
         title_weight: Extra times the title's terms count (0-5, default 2).
@@ -152,6 +157,7 @@ class ClusterConfig:
     event_z: float = 10.0
     story_z: float = 10.0
     small_corpus_threshold: float = 0.8
+    height_band: tuple[float, float] = (0.78, 0.86)
     event_window_days: float = 7.0
     title_weight: int = 2
     name_weight: int = 1
@@ -183,6 +189,12 @@ class ClusterConfig:
         _check_range(
             "ClusterConfig", "small_corpus_threshold", self.small_corpus_threshold, 0.0, 1.0
         )
+        low, high = self.height_band
+        if not 0.0 <= low <= high <= 1.0:
+            raise ConfigError(
+                "The 'height_band' parameter of ClusterConfig must be (low, high) with "
+                f"0 <= low <= high <= 1. Got {self.height_band!r} instead."
+            )
         _check_range("ClusterConfig", "title_weight", self.title_weight, 0, 5)
         _check_range("ClusterConfig", "name_weight", self.name_weight, 0, 5)
         _check_range("ClusterConfig", "min_df", self.min_df, 1, 10**9)

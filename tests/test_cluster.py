@@ -8,6 +8,7 @@ from scipy.spatial.distance import pdist
 
 from dedup.cluster import EventStoryClusterer
 from dedup.config import ClusterConfig
+from dedup.errors import ConfigError
 from dedup.normalize import normalize_text
 from dedup.shingle import tokenize
 
@@ -93,7 +94,7 @@ def test_empty_input():
 
 def test_adaptive_heights_come_from_the_pairwise_similarity_distribution():
     docs = random_docs(7, 90)
-    config = ClusterConfig(event_z=6, story_z=4, event_window_days=0)
+    config = ClusterConfig(event_z=6, story_z=4, event_window_days=0, height_band=(0.0, 1.0))
     clusterer = EventStoryClusterer(config).fit(
         docs, titles=[[]] * len(docs), published=[None] * len(docs)
     )
@@ -140,7 +141,22 @@ def test_publication_on_the_same_day_does_not_join_unrelated_articles():
     ],
 )
 def test_cluster_config_validation(kwargs, message):
-    from dedup.errors import ConfigError
 
     with pytest.raises(ConfigError, match=message):
         ClusterConfig(**kwargs)
+
+
+def test_corpus_derived_heights_stay_in_the_band():
+    # Two topics only: half the pairs are related, the spread is inflated and the raw
+    # estimate would cut every story apart; the band keeps the cut usable.
+    docs = random_docs(11, 60, vocabulary=60, topics=2)
+    free = EventStoryClusterer(ClusterConfig(height_band=(0.0, 1.0))).fit(
+        docs, titles=[[]] * 60, published=[None] * 60
+    )
+    banded = EventStoryClusterer(ClusterConfig(height_band=(0.78, 0.86))).fit(
+        docs, titles=[[]] * 60, published=[None] * 60
+    )
+    assert not 0.78 <= free.story_threshold_ <= 0.86
+    assert 0.78 <= banded.story_threshold_ <= 0.86
+    with pytest.raises(ConfigError, match="'height_band' parameter"):
+        ClusterConfig(height_band=(0.9, 0.8))
