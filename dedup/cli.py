@@ -123,14 +123,16 @@ def tuning_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.FloatRange(0.0, 1.0),
             default=defaults_cluster.event_threshold,
             show_default=True,
-            help="Cosine distance (0-1) at which the event clustering is cut.",
+            help="Cosine distance (0-1) at which the event clustering is cut "
+            "[default: derived from the corpus' similarity distribution].",
         ),
         click.option(
             "--story-threshold",
             type=click.FloatRange(0.0, 1.0),
             default=defaults_cluster.story_threshold,
             show_default=True,
-            help="Cosine distance (0-1) at which the story clustering is cut.",
+            help="Cosine distance (0-1) at which the story clustering is cut "
+            "[default: derived from the corpus' similarity distribution].",
         ),
         click.option(
             "--event-window-days",

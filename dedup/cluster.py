@@ -1,11 +1,16 @@
 """The clustering stage: TF-IDF vectors and average-link clustering into events and stories.
 
-Canonical articles become sublinear TF-IDF vectors of their tokens and adjacent token pairs
-(title terms counted ``title_weight`` extra times), L2-normalized. Average-link clustering on
-cosine distance is cut twice: at ``story_threshold`` for stories, then inside each story, at
-``event_threshold`` for events, where dated articles published close together count as closer
-and those more than ``event_window_days`` apart as unrelated (distance 1). Events therefore
-always nest inside stories.
+The stage has three parts, kept apart:
+
+* **features** (:mod:`dedup.features`, :func:`tfidf_matrix`): canonical articles become
+  sublinear TF-IDF vectors of their tokens, adjacent token pairs, title terms and name
+  sequences, L2-normalized; terms of fewer than ``min_df`` articles are dropped.
+* **cut heights** (:func:`cut_heights`): fixed when configured, otherwise derived from the
+  corpus' own distribution of pairwise similarities (median plus ``z`` robust spreads, see
+  :class:`~dedup.config.ClusterConfig`).
+* **linkage**: average-link clustering on cosine distance, cut at the story height, then inside
+  each story at the event height, where dated articles more than ``event_window_days`` apart
+  are unrelated (distance 1). Events therefore always nest inside stories.
 
 Scaling: two clusters can merge under average linkage at height ``t`` only if some pair across
 them is closer than ``t``. So the clustering is exact when run separately inside each connected
@@ -26,10 +31,12 @@ from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .config import ClusterConfig
-from .shingle import features
+from .features import document_features
 
 _ROW_CHUNK = 2048  # rows of X @ X.T computed at once
-_SAME_TIME_FACTOR = 0.6  # share of the text distance left for articles published together
+_MIN_BACKGROUND_DOCS = 30  # fewer articles cannot show what an unrelated pair looks like
+_BACKGROUND_ROWS = 1500  # articles whose pairs are measured (a fixed-seed sample past this)
+_MAD_TO_SD = 1.4826  # median absolute deviation of a normal distribution, in standard deviations
 
 
 def _identity(doc: list[str]) -> list[str]:
@@ -38,16 +45,77 @@ def _identity(doc: list[str]) -> list[str]:
 
 
 def tfidf_matrix(
-    bodies: Sequence[Sequence[str]], titles: Sequence[Sequence[str]], *, title_weight: int
+    docs: Sequence[Sequence[str]], *, min_df: int = 1
 ) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Return the L2-normalized TF-IDF matrix (documents x features) and the feature names."""
-    docs = [
-        features(body) + features(title) * title_weight
-        for body, title in zip(bodies, titles, strict=True)
-    ]
+    """Return the L2-normalized TF-IDF matrix (documents x features) and the feature names.
+
+    Args:
+        docs: The features of each document (:func:`~dedup.features.document_features`).
+        min_df: Keep only features found in at least this many documents (1 or more).
+    """
+    counts: dict[str, int] = {}
+    for doc in docs:
+        for term in set(doc):
+            counts[term] = counts.get(term, 0) + 1
+    kept = [[t for t in doc if counts[t] >= min_df] for doc in docs] if min_df > 1 else docs
+    if not any(kept):
+        return sp.csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
     vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
-    matrix = vectorizer.fit_transform(docs)
+    matrix = vectorizer.fit_transform(kept)
     return sp.csr_matrix(matrix), vectorizer.get_feature_names_out()
+
+
+def background_similarity(matrix: sp.csr_matrix) -> tuple[float, float] | None:
+    """How similar two articles of this corpus usually are: the median and spread of pairs.
+
+    Every pair is measured on corpora of up to 1,500 rows; past that, every pair among a
+    fixed-seed sample of 1,500 rows (so the result is deterministic and costs one small
+    sparse product). The spread is the median absolute deviation scaled to a standard
+    deviation, or the standard deviation when more than half the pairs share nothing.
+
+    Returns:
+        ``(median, spread)`` of the cosine similarities, or None under 30 rows.
+    """
+    n = matrix.shape[0]
+    if n < _MIN_BACKGROUND_DOCS:
+        return None
+    if n > _BACKGROUND_ROWS:
+        rows = np.sort(np.random.RandomState(0).choice(n, _BACKGROUND_ROWS, replace=False))
+        matrix = matrix[rows]
+    dense = (matrix @ matrix.T).toarray().astype(np.float64)
+    pairs = dense[np.triu_indices(dense.shape[0], 1)]
+    median = float(np.median(pairs))
+    spread = float(np.median(np.abs(pairs - median))) * _MAD_TO_SD
+    if spread <= 0.0:
+        spread = float(pairs.std())
+    return median, spread
+
+
+def cut_heights(matrix: sp.csr_matrix, config: ClusterConfig) -> tuple[float, float]:
+    """Return the ``(event, story)`` cut heights (cosine distances, 0-1) for this corpus.
+
+    A fixed ``event_threshold``/``story_threshold`` is used as given; otherwise the height is
+    ``1 - (median + z * spread)`` of :func:`background_similarity`, kept within
+    ``height_band``, or ``small_corpus_threshold`` when the corpus is too small to measure.
+    The event height never exceeds the story height.
+    """
+    background = (
+        background_similarity(matrix)
+        if config.event_threshold is None or config.story_threshold is None
+        else None
+    )
+
+    def height(fixed: float | None, z: float) -> float:
+        if fixed is not None:
+            return fixed
+        if background is None:
+            return config.small_corpus_threshold
+        median, spread = background
+        low, high = config.height_band
+        return float(np.clip(1.0 - (median + z * spread), low, high))
+
+    story = height(config.story_threshold, config.story_z)
+    return min(height(config.event_threshold, config.event_z), story), story
 
 
 def similarity_graph(matrix: sp.csr_matrix, min_similarity: float) -> sp.csr_matrix:
@@ -92,6 +160,8 @@ class EventStoryClusterer:
         config: Cut heights and weights (see :class:`~dedup.config.ClusterConfig`).
 
     Attributes:
+        event_threshold_: After :meth:`fit`, the event cut height used (cosine distance, 0-1).
+        story_threshold_: The story cut height used.
         story_labels_: After :meth:`fit`, a story number for each document (0-based, numbered by
             first document).
         event_labels_: An event number for each document (0-based, numbered by first document).
@@ -108,6 +178,7 @@ class EventStoryClusterer:
         *,
         titles: Sequence[Sequence[str]],
         published: Sequence[datetime | None],
+        names: Sequence[Sequence[str]] | None = None,
     ) -> EventStoryClusterer:
         """Cluster documents given as token lists.
 
@@ -115,21 +186,34 @@ class EventStoryClusterer:
             bodies: Normalized tokens of each document's cleaned text.
             titles: Normalized tokens of each title (empty when none).
             published: Publication times (None when unknown).
+            names: Name-sequence features of each document
+                (:func:`~dedup.features.name_sequences` of its title and text); none when None.
 
         Returns:
             self
         """
         config = self.config
         n = len(bodies)
+        docs = [
+            document_features(
+                body,
+                title,
+                names[i] if names is not None else (),
+                title_weight=config.title_weight,
+                name_weight=config.name_weight,
+            )
+            for i, (body, title) in enumerate(zip(bodies, titles, strict=True))
+        ]
         self.matrix_, self.feature_names_ = (
-            tfidf_matrix(bodies, titles, title_weight=config.title_weight)
+            tfidf_matrix(docs, min_df=config.min_df if n >= _MIN_BACKGROUND_DOCS else 1)
             if n
             else (sp.csr_matrix((0, 0)), np.array([]))
         )
+        self.event_threshold_, self.story_threshold_ = cut_heights(self.matrix_, config)
         days = np.array([_days(p) for p in published], dtype=np.float64)
         stories = np.full(n, -1, dtype=np.int64)
         events = np.full(n, -1, dtype=np.int64)
-        graph = similarity_graph(self.matrix_, 1.0 - config.story_threshold) if n else None
+        graph = similarity_graph(self.matrix_, 1.0 - self.story_threshold_) if n else None
         n_blocks, block_of = connected_components(graph, directed=False) if n else (0, [])
         members_of: list[list[int]] = [[] for _ in range(n_blocks)]
         for i, block in enumerate(block_of):
@@ -138,12 +222,12 @@ class EventStoryClusterer:
         for members in members_of:
             index = np.array(members)
             distances = self._distances(index)
-            for story in self._split(distances, config.story_threshold):
+            for story in self._split(distances, self.story_threshold_):
                 stories[index[story]] = next_story
                 next_story += 1
                 sub = index[story]
                 event_distances = self._with_dates(distances[np.ix_(story, story)], days[sub])
-                for event in self._split(event_distances, config.event_threshold):
+                for event in self._split(event_distances, self.event_threshold_):
                     events[sub[event]] = next_event
                     next_event += 1
         self.story_labels_ = _renumber(stories)
@@ -153,6 +237,7 @@ class EventStoryClusterer:
     def singletons(self, n: int) -> EventStoryClusterer:
         """Skip clustering: every document is its own event and story."""
         self.matrix_, self.feature_names_ = sp.csr_matrix((n, 0)), np.array([])
+        self.event_threshold_ = self.story_threshold_ = 0.0
         self.story_labels_ = self.event_labels_ = np.arange(n, dtype=np.int64)
         return self
 
@@ -163,23 +248,16 @@ class EventStoryClusterer:
         return np.clip(1.0 - similarities, 0.0, 1.0)
 
     def _with_dates(self, distances: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """Event distances: time closeness is evidence of one happening.
+        """Event distances: dated articles more than ``event_window_days`` apart are unrelated.
 
-        For two dated articles ``gap`` days apart the text distance is scaled by
-        ``_SAME_TIME_FACTOR + (1 - _SAME_TIME_FACTOR) * gap / window`` (published together:
-        0.6 of the text distance; at the window's edge: all of it), and set to 1 past the window.
-        Undated pairs keep their text distance.
+        Dates are a constraint only, never a bonus: a day's news holds many unrelated
+        happenings, so being published together is no evidence of one event.
         """
         window = self.config.event_window_days
         if window <= 0:
             return distances
         gaps = np.abs(days[:, None] - days[None, :])
-        dated = ~np.isnan(gaps)
-        scale = _SAME_TIME_FACTOR + (1.0 - _SAME_TIME_FACTOR) * np.minimum(
-            np.where(dated, gaps, window) / window, 1.0
-        )
-        scaled = np.where(dated, distances * scale, distances)
-        return np.where(dated & (gaps > window), 1.0, scaled)
+        return np.where(~np.isnan(gaps) & (gaps > window), 1.0, distances)
 
     @staticmethod
     def _split(distances: np.ndarray, threshold: float) -> list[np.ndarray]:

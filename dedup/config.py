@@ -118,33 +118,86 @@ class ClusterConfig:
     """How canonical articles are grouped into events and stories.
 
     Distances are cosine distances (1 - cosine similarity, 0-1) between TF-IDF vectors; the
-    clustering is average-link, cut at two heights.
+    clustering is average-link, cut at two heights. By default each height comes from the
+    corpus itself: two articles of a news corpus are mostly unrelated, so the median of the
+    pairwise similarities and their spread (median absolute deviation, scaled to a standard
+    deviation) describe how similar *unrelated* articles are; a cut at ``z`` spreads above that
+    median keeps in one cluster only articles far more similar than chance. The same ``z``
+    then serves short and long articles, Vietnamese and English, where the best fixed distance
+    moves from 0.6 to 0.9.
 
     Attributes:
-        event_threshold: Cut height for events (0-1).
-        story_threshold: Cut height for stories (0-1, at least ``event_threshold``).
+        event_threshold: Fixed cut height for events (cosine distance 0-1), or None (default)
+            for the corpus-derived height ``event_z``.
+        story_threshold: Fixed cut height for stories (0-1, at least ``event_threshold``), or
+            None (default) for ``story_z``.
+        event_z: Spreads above the median pairwise similarity an event's average link must
+            reach (0-100, default 10, at least ``story_z``).
+        story_z: The same for stories (0-100, default 10).
+        small_corpus_threshold: The cut height (0-1, default 0.8) used for both levels when a
+            corpus has too few articles (under 30) to measure its similarity distribution.
+        height_band: Lowest and highest corpus-derived cut height (cosine distances, default
+            0.78 to 0.86). The median-and-spread estimate assumes most pairs of articles are
+            unrelated; on a corpus of a few stories (half the pairs related) the spread is
+            inflated and the estimate would cut every story apart, so it is kept in this band,
+            where links between articles of one event fall on news text.
         event_window_days: Two dated articles further apart than this never share an event
             (days, default 7; 0 turns the constraint off).
-        title_weight: How many times the title's terms count (0-5, default 2).
+        title_weight: Extra times the title's terms count (0-5, default 2).
+        name_weight: Extra times each run of capitalised words counts (0-5, default 1).
+        min_df: Terms found in fewer articles are dropped (default 2): a term of one article
+            cannot make it similar to another, it only dilutes its vector. Corpora too small
+            to measure (under 30 articles) keep every term, as ``small_corpus_threshold``
+            assumes.
         top_terms: Terms reported per cluster (default 8).
     """
 
-    event_threshold: float = 0.6
-    story_threshold: float = 0.8
+    event_threshold: float | None = None
+    story_threshold: float | None = None
+    event_z: float = 10.0
+    story_z: float = 10.0
+    small_corpus_threshold: float = 0.8
+    height_band: tuple[float, float] = (0.78, 0.86)
     event_window_days: float = 7.0
     title_weight: int = 2
+    name_weight: int = 1
+    min_df: int = 2
     top_terms: int = 8
 
     def __post_init__(self) -> None:
-        _check_range("ClusterConfig", "event_threshold", self.event_threshold, 0.0, 1.0)
-        _check_range("ClusterConfig", "story_threshold", self.story_threshold, 0.0, 1.0)
-        if self.story_threshold < self.event_threshold:
+        for name in ("event_threshold", "story_threshold"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_range("ClusterConfig", name, value, 0.0, 1.0)
+        if (
+            self.event_threshold is not None
+            and self.story_threshold is not None
+            and self.story_threshold < self.event_threshold
+        ):
             raise ConfigError(
                 "The 'story_threshold' parameter of ClusterConfig must be at least "
                 f"event_threshold ({self.event_threshold}). Got {self.story_threshold!r} instead: "
                 "stories hold events, so they are cut higher."
             )
+        _check_range("ClusterConfig", "event_z", self.event_z, 0.0, 100.0)
+        _check_range("ClusterConfig", "story_z", self.story_z, 0.0, 100.0)
+        if self.event_z < self.story_z:
+            raise ConfigError(
+                f"The 'event_z' parameter of ClusterConfig must be at least story_z "
+                f"({self.story_z}). Got {self.event_z!r} instead: events are the tighter cut."
+            )
+        _check_range(
+            "ClusterConfig", "small_corpus_threshold", self.small_corpus_threshold, 0.0, 1.0
+        )
+        low, high = self.height_band
+        if not 0.0 <= low <= high <= 1.0:
+            raise ConfigError(
+                "The 'height_band' parameter of ClusterConfig must be (low, high) with "
+                f"0 <= low <= high <= 1. Got {self.height_band!r} instead."
+            )
         _check_range("ClusterConfig", "title_weight", self.title_weight, 0, 5)
+        _check_range("ClusterConfig", "name_weight", self.name_weight, 0, 5)
+        _check_range("ClusterConfig", "min_df", self.min_df, 1, 10**9)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .cluster import EventStoryClusterer
 from .config import PipelineConfig
 from .errors import InputError
+from .features import name_sequences
 from .neardup import NearDuplicateFinder
 from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
@@ -126,6 +127,11 @@ def run(
                     tokenize(normalize_text(docs[i].title or "", config.norm)) for i in canonicals
                 ],
                 published=[docs[i].published for i in canonicals],
+                names=[
+                    name_sequences(docs[i].title or "", config.norm)
+                    + name_sequences(cleaned[i].text, config.norm)
+                    for i in canonicals
+                ],
             )
         else:
             clusterer.singletons(len(canonicals))
