@@ -42,7 +42,7 @@ def test_spark_gives_the_local_engine_groups(tmp_path):
     records = planted()
     vims = SHARED_DATA / "vims.jsonl"
     if vims.exists():
-        records += [json.loads(x) for x in vims.read_text(encoding="utf-8").splitlines()[:150]]
+        records += [json.loads(x) for x in vims.read_text(encoding="utf-8").split("\n")[:150]]
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
     runner = CliRunner()

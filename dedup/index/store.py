@@ -65,8 +65,8 @@ CREATE TABLE IF NOT EXISTS vectors (
     event INTEGER NOT NULL,
     story INTEGER NOT NULL,
     day REAL,                           -- days since the epoch, NULL when undated
-    features BLOB NOT NULL,             -- sorted int64 feature hashes
-    weights BLOB NOT NULL               -- float32 TF-IDF weights, L2-normalized
+    features BLOB NOT NULL,             -- sorted uint32 feature hashes
+    weights BLOB NOT NULL               -- float16 TF-IDF weights, L2-normalized
 );
 CREATE INDEX IF NOT EXISTS vectors_story ON vectors (story, doc);
 CREATE INDEX IF NOT EXISTS vectors_event ON vectors (event, doc);
