@@ -38,7 +38,7 @@ from ..normalize import normalize_text
 from ..shingle import Hasher, Permutations, tokenize
 from ..types import ArticleResult, CleanedDocument, Document, Rejected, RemovedParagraph
 from .cleaning import IncrementalCleaner
-from .store import connect, problems, settle_config, uint64s
+from .store import IndexFileError, connect, problems, settle_config, uint64s
 from .topics import TopicAssigner
 
 _Prepared = tuple[Document, CleanedDocument, list[str], np.ndarray]
@@ -141,6 +141,19 @@ class ArticleIndex:
         rejected: list[Rejected] | None,
         keep: bool,
     ) -> Iterator[ArticleResult]:
+        try:
+            yield from self._transactions(documents, batch_size, rejected, keep)
+        except sqlite3.OperationalError as error:  # locked by another writer, disk full, ...
+            raise IndexFileError(f"{self.path}: {error}") from None
+
+    def _transactions(
+        self,
+        documents: Iterable[Document],
+        batch_size: int,
+        rejected: list[Rejected] | None,
+        keep: bool,
+    ) -> Iterator[ArticleResult]:
+        """Process ``documents`` in transactions of ``batch_size`` (one when not ``keep``)."""
         batch: list[Document] = []
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
@@ -154,7 +167,8 @@ class ArticleIndex:
                     batch = []
             yield from self._add_batch(batch, rejected)
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT" if keep else "ROLLBACK")
 

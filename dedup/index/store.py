@@ -98,6 +98,8 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=OFF")
         conn.executescript(_SCHEMA)
+    except sqlite3.OperationalError as error:  # locked, read-only, missing folder, ...
+        raise IndexFileError(f"{path}: {error}") from None
     except sqlite3.DatabaseError as error:
         raise IndexFileError(f"{path}: not a dedup index ({error})") from None
     return conn
