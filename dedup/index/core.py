@@ -273,7 +273,7 @@ class ArticleIndex:
                 )
             }
         )
-        root = roots[0]
+        root = int(roots[0])
         event, story = conn.execute(
             "SELECT event, story FROM groups WHERE root = ?", (root,)
         ).fetchone()

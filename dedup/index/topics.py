@@ -25,6 +25,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -86,9 +87,9 @@ def feature_counts(
     return features, counts
 
 
-def _in_chunks(conn: sqlite3.Connection, sql: str, values: Sequence[int]) -> list[tuple]:
+def _in_chunks(conn: sqlite3.Connection, sql: str, values: Sequence[int]) -> list[tuple[Any, ...]]:
     """Run ``sql`` (with one ``{}`` for the IN list) over ``values`` in chunks."""
-    rows: list[tuple] = []
+    rows: list[tuple[Any, ...]] = []
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
         rows += conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
@@ -240,7 +241,7 @@ class TopicAssigner:
         )
 
 
-def _row(row: tuple) -> tuple[int, int, float | None, Vector]:
+def _row(row: tuple[Any, ...]) -> tuple[int, int, float | None, Vector]:
     """``(event, story, day, vector)`` of a stored vector row."""
     _, event, story, day, features, weights = row
     vector = Vector(
