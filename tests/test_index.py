@@ -68,6 +68,11 @@ def test_two_halves_give_the_groups_of_one_run_on_vims(tmp_path):
     assert any(a["duplicate_of"] != e["duplicate_of"] for a, e in zip(added, exported, strict=True))
     similarity = {r["id"]: r["similarity"] for r in batch}
     assert all(r["similarity"] == similarity[r["id"]] for r in exported)
+    # Event and story ids given by the first call do not change (bar groups merged later).
+    grouped = {i for g in batch_groups for i in g}
+    stable = [(a["event"], a["story"]) for a in added if a["id"] not in grouped]
+    assert stable == [(e["event"], e["story"]) for e in exported if e["id"] not in grouped]
+    assert len({e["story"] for e in exported}) < len(exported) / 2  # stories gather articles
 
 
 def test_seeds_in_two_calls_match_one_run(tmp_path, seeds_dir):
