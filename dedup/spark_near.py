@@ -15,7 +15,8 @@ decision, so both engines give the same duplicate groups:
    :func:`dedup.neardup.similarity`.
 
 The driver reads and validates the input with dedup's readers (same errors, same ids) and
-ships compact records to the executors; the results come back to the driver in input order.
+ships compact records to the executors (so the driver holds the texts once: its memory bounds
+the corpus); the results come back to the driver in input order.
 
 Needs the optional extra: ``pip install 'dedup[spark]'`` (PySpark and a Java 17+ runtime).
 """
