@@ -22,7 +22,8 @@ def near_with_spark(options: dict[str, Any], master: str) -> str:
         options: The parsed options of ``dedup near``.
         master: Spark master URL.
     """
-    from .spark_near import spark_near_duplicates
+    from .spark_near import spark_near_duplicates, spark_near_files
+    from .spark_read import readable_on_executors
 
     if options["on_error"] == "skip" and options["rejects"] is None:
         raise click.UsageError("--on-error skip needs --rejects PATH, so no record is lost.")
@@ -36,9 +37,18 @@ def near_with_spark(options: dict[str, Any], master: str) -> str:
         url=options["url_field"],
     )
     rejected: list[Rejected] = []
-    read = api.read(options["inputs"], fields=fields, on_error=config.on_error, rejected=rejected)
-    documents = unique_documents(read, config, rejected)
-    rows = spark_near_duplicates(documents, config, master=master)
+    if readable_on_executors(options["inputs"]):  # the driver never holds the corpus
+        rows = list(
+            spark_near_files(
+                options["inputs"], config, fields=fields, master=master, rejected=rejected
+            )
+        )
+    else:  # stdin, folders, CSV, gzip: read and validated here, then shipped
+        read = api.read(
+            options["inputs"], fields=fields, on_error=config.on_error, rejected=rejected
+        )
+        documents = unique_documents(read, config, rejected)
+        rows = spark_near_duplicates(documents, config, master=master)
     if options["rejects"] is not None:
         write_rejects(options["rejects"], rejected)
     if rejected:

@@ -14,9 +14,9 @@ decision, so both engines give the same duplicate groups:
 6. the canonical of each group with :func:`dedup.neardup.canonical_key` and the similarity with
    :func:`dedup.neardup.similarity`.
 
-The driver reads and validates the input with dedup's readers (same errors, same ids) and
-ships compact records to the executors (so the driver holds the texts once: its memory bounds
-the corpus); the results come back to the driver in input order.
+Input: :func:`spark_near_files` reads JSON Lines files on the executors
+(:mod:`dedup.spark_read`); :func:`spark_near_duplicates` takes documents the driver already holds
+(any other input: standard input, folders, CSV). Results come back in input order.
 
 Needs the optional extra: ``pip install 'dedup[spark]'`` (PySpark and a Java 17+ runtime).
 """
@@ -27,6 +27,7 @@ import itertools
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -35,10 +36,11 @@ import numpy as np
 from .bands import band_keys, band_layout
 from .config import PipelineConfig
 from .errors import ConfigError
+from .io.readers import FieldNames
 from .neardup import canonical_key, is_near_duplicate, similarity
 from .paragraphs import ParagraphCleaner
 from .shingle import Hasher, Permutations
-from .types import Document
+from .types import Document, Rejected
 
 # (position, id, text, title, source, published)
 _Record = tuple[int, str, str, str | None, str | None, datetime | None]
@@ -122,6 +124,34 @@ def _canonical(
             yield doc[0], (canonical[1], round(similarity(doc[4], canonical[4]), 4))
 
 
+@contextmanager
+def spark_context(master: str) -> Iterator[Any]:
+    """A SparkContext for one job (stopped afterwards).
+
+    Raises:
+        ConfigError: When PySpark is not installed.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError(
+            "--engine spark needs PySpark: pip install 'dedup[spark]' (and Java 17 or newer)."
+        ) from None
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = (
+        SparkSession.builder.master(master)
+        .appName("dedup-near")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        yield spark.sparkContext
+    finally:
+        spark.stop()
+
+
 def spark_near_duplicates(
     documents: Sequence[Document],
     config: PipelineConfig | None = None,
@@ -129,7 +159,7 @@ def spark_near_duplicates(
     master: str = "local[*]",
     partitions: int | None = None,
 ) -> list[tuple[str, str | None, float | None]]:
-    """Find near-duplicates with Spark.
+    """Find near-duplicates with Spark, from documents the driver holds.
 
     Args:
         documents: Articles in input order (unique ids).
@@ -144,45 +174,33 @@ def spark_near_duplicates(
     Raises:
         ConfigError: When PySpark is not installed.
     """
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise ConfigError(
-            "--engine spark needs PySpark: pip install 'dedup[spark]' (and Java 17 or newer)."
-        ) from None
     config = config or PipelineConfig()
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master(master)
-        .appName("dedup-near")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    try:
-        return _run(spark.sparkContext, documents, config, partitions)
-    finally:
-        spark.stop()
+    with spark_context(master) as sc:
+        n = partitions or sc.defaultParallelism
+        records: list[_Record] = [
+            (i, d.id, d.text, d.title, d.source, d.published) for i, d in enumerate(documents)
+        ]
+        decided = near_duplicates_rdd(sc.parallelize(records, n), config, n).collectAsMap()
+    return [(doc_id, *decided.get(i, (None, None))) for i, (_, doc_id, *_) in enumerate(records)]
 
 
-def _run(
-    sc: Any, documents: Sequence[Document], config: PipelineConfig, partitions: int | None
-) -> list[tuple[str, str | None, float | None]]:
-    """The job itself, on a live SparkContext."""
-    records: list[_Record] = [
-        (i, d.id, d.text, d.title, d.source, d.published) for i, d in enumerate(documents)
-    ]
+def near_duplicates_rdd(records: Any, config: PipelineConfig, n: int) -> Any:
+    """The job: an RDD of records -> ``(position, (canonical id, similarity))`` of duplicates.
+
+    Args:
+        records: RDD of ``(position, id, text, title, source, published)``; positions are
+            comparable (input order) and unique.
+        config: Settings.
+        n: Partitions of every shuffle.
+    """
     bands, rows = band_layout(config.neardup.lsh_threshold, config.shingles.num_perm)
-    n = partitions or sc.defaultParallelism
-    rdd = sc.parallelize(records, n)
     sourced = (
-        rdd.filter(lambda r: r[4])
+        records.filter(lambda r: r[4])
         .groupBy(lambda r: r[4], n)
         .flatMap(lambda group: _clean(group[1], config))
     )
     # Articles without a source are never compared for boilerplate: clean a partition at once.
-    sourceless = rdd.filter(lambda r: not r[4]).mapPartitions(lambda part: _clean(part, config))
+    sourceless = records.filter(lambda r: not r[4]).mapPartitions(lambda part: _clean(part, config))
     shingled = sourced.union(sourceless).keyBy(lambda d: d[0]).partitionBy(n).cache()
     candidates = (
         shingled.values()
@@ -199,12 +217,56 @@ def _run(
         .filter(lambda kv: is_near_duplicate(kv[1][0][1], kv[1][1][4], rules))
         .map(lambda kv: (kv[1][0][0], kv[0]))
     )
-    labels = _components(edges, n)
-    decided = dict(
-        labels.join(shingled, n)
+    return (
+        _components(edges, n)
+        .join(shingled, n)
         .map(lambda kv: (kv[1][0], kv[1][1]))
         .groupByKey(n)
         .flatMap(lambda group: _canonical(group[1]))
-        .collect()
     )
-    return [(doc_id, *decided.get(i, (None, None))) for i, (_, doc_id, *_) in enumerate(records)]
+
+
+def spark_near_files(
+    inputs: Sequence[str],
+    config: PipelineConfig | None = None,
+    *,
+    fields: FieldNames | None = None,
+    master: str = "local[*]",
+    partitions: int | None = None,
+    rejected: list[Rejected] | None = None,
+) -> Iterator[tuple[str, str | None, float | None]]:
+    """Find near-duplicates with Spark, reading JSON Lines files on the executors.
+
+    The driver never holds the corpus: results stream back partition by partition.
+
+    Args:
+        inputs: ``.jsonl`` files (see :func:`dedup.spark_read.readable_on_executors`).
+        config: Settings (``on_error`` included); defaults when None.
+        fields: Names of the input fields.
+        master: Spark master URL.
+        partitions: Partitions of every shuffle (default: Spark's default parallelism).
+        rejected: Receives the records skipped (``on_error="skip"``), in input order.
+
+    Yields:
+        ``(id, duplicate_of, similarity)`` per article, in input order.
+
+    Raises:
+        InputError: The first bad record or repeated id in input order (``on_error="fail"``).
+    """
+    from .spark_read import read_jsonl
+
+    config = config or PipelineConfig()
+    with spark_context(master) as sc:
+        n = partitions or sc.defaultParallelism
+        records, problems = read_jsonl(sc, inputs, fields or FieldNames(), config.on_error, n)
+        if rejected is not None:
+            rejected.extend(Rejected(origin, reason, raw) for origin, reason, raw in problems)
+        records = records.cache()
+        decided = near_duplicates_rdd(records, config, n)
+        rows = (
+            records.map(lambda r: (r[0], r[1]))
+            .leftOuterJoin(decided, n)
+            .sortByKey(numPartitions=n)
+            .map(lambda kv: (kv[1][0], *(kv[1][1] or (None, None))))
+        )
+        yield from rows.toLocalIterator()

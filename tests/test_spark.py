@@ -64,3 +64,38 @@ def test_spark_engine_refuses_text_format(tmp_path):
     result = CliRunner().invoke(cli, ["near", "--engine", "spark", "--format", "text"])
     assert result.exit_code == 2
     assert "--engine spark writes --format jsonl only" in result.output
+
+
+def test_bad_records_give_the_local_errors_and_rejects(tmp_path):
+    good = planted()[:4]
+    lines = [json.dumps(r, ensure_ascii=False) for r in good]
+    lines.insert(2, '{"id": "broken", "text": ')
+    lines.append(json.dumps({"id": "a", "text": "an id already used"}))
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    failed = [runner.invoke(cli, ["near", str(path), "--engine", e]) for e in ("local", "spark")]
+    assert failed[0].exit_code == failed[1].exit_code == 1
+    assert failed[1].output.splitlines()[-1] == failed[0].output.strip()
+    assert failed[0].output.startswith(f"Error: {path}:3: invalid JSON")
+    outputs, rejects = [], []
+    for engine in ("local", "spark"):
+        rejected = tmp_path / f"rejects-{engine}.jsonl"
+        result = runner.invoke(
+            cli,
+            ["near", str(path), "--engine", engine, "--on-error", "skip", "--rejects", rejected],
+        )
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout)
+        rejects.append(rejected.read_text(encoding="utf-8").splitlines())
+    assert outputs[0] == outputs[1]
+    assert len(outputs[1].splitlines()) == 4
+    assert rejects[1][0] == lines[2] and len(rejects[1]) == 2
+
+
+def test_folders_are_read_on_the_driver_with_the_same_result(seeds_dir):
+    runner = CliRunner()
+    local = runner.invoke(cli, ["near", str(seeds_dir)])
+    spark = runner.invoke(cli, ["near", str(seeds_dir), "--engine", "spark"])
+    assert spark.exit_code == 0, spark.output
+    assert spark.stdout == local.stdout and len(spark.stdout.splitlines()) == 5
