@@ -1,7 +1,8 @@
 """The Spark engine against the local engine: same groups? how much slower on one machine?
 
-Runs the near-duplicate stage on the same corpus with the local engine (``dedup.run`` without
-clustering) and with ``spark_near_duplicates`` (Spark in local mode, ``--master``), checks that
+Runs the near-duplicate stage on the same JSONL corpus with the local engine (``run_files``
+without clustering) and with ``spark_near_files`` (Spark in local mode, ``--master``, the
+executors reading the file, as ``dedup near --engine spark`` does), checks that
 every article gets the same ``duplicate_of`` and ``similarity``, and prints one JSON line with
 the median seconds of each and ``ratio`` = Spark / local. Spark pays for a JVM, Python workers
 and shuffles; it is there for corpora one machine cannot hold, not to be faster on one.
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 from dedup import api
-from dedup.spark_near import spark_near_duplicates
+from dedup.spark_near import spark_near_files
 
 DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "vims.jsonl"
 
@@ -30,14 +31,13 @@ def main() -> None:
     parser.add_argument("--master", default="local[*]", help="Spark master URL")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per engine (median)")
     args = parser.parse_args()
-    documents = list(api.read([args.corpus]))
     local_times, spark_times = [], []
     for _ in range(args.repeat):
         start = time.perf_counter()
-        local = api.run(documents, cluster=False)
+        local = api.run_files([args.corpus], cluster=False)
         local_times.append(time.perf_counter() - start)
         start = time.perf_counter()
-        spark = spark_near_duplicates(documents, master=args.master)
+        spark = list(spark_near_files([str(args.corpus)], master=args.master))
         spark_times.append(time.perf_counter() - start)
     expected = [(a.id, a.duplicate_of, a.similarity) for a in local.articles]
     local_s, spark_s = statistics.median(local_times), statistics.median(spark_times)
@@ -46,7 +46,7 @@ def main() -> None:
             {
                 "benchmark": "spark_near",
                 "corpus": args.corpus.name,
-                "articles": len(documents),
+                "articles": len(expected),
                 "duplicates": sum(d is not None for _, d, _ in expected),
                 "master": args.master,
                 "repeat": args.repeat,
