@@ -270,12 +270,27 @@ def run(fmt: str, output: str | None, color: bool | None, **options: Any) -> Non
 @input_options
 @output_options(("jsonl", "text"), "jsonl")
 @tuning_options
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Run here, or as a PySpark job (pip install 'dedup[spark]'); same groups.",
+)
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL.")
 @_fail_cleanly
-def near(fmt: str, output: str | None, **options: Any) -> None:
+def near(fmt: str, output: str | None, engine: str, spark_master: str, **options: Any) -> None:
     """Find near-duplicate articles only (no clustering).
 
     Writes, per article in input order, id, duplicate_of and similarity.
     """
+    if engine == "spark":
+        from .cli_spark import near_with_spark
+
+        if fmt != "jsonl":
+            raise click.UsageError("--engine spark writes --format jsonl only.")
+        _write(near_with_spark(options, spark_master), output)
+        return
     result = _run(options, cluster=False)
     if fmt == "text":
         _write(to_text(result), output)
@@ -375,3 +390,8 @@ def evaluate(pred: Path, gold: Path, level: str, fmt: str) -> None:
         return
     for key, value in asdict(scores).items():
         click.echo(f"{key:18} {value:.4f}" if isinstance(value, float) else f"{key:18} {value}")
+
+
+from .cli_index import index  # noqa: E402 (registered after the shared option helpers exist)
+
+cli.add_command(index)

@@ -47,12 +47,23 @@ class UnionFind:
         return [m for m in members.values() if len(m) > 1]
 
 
+def is_near_duplicate(a: np.ndarray, b: np.ndarray, config: NearDupConfig) -> bool:
+    """The verification rule: Jaccard ``>= threshold`` or containment ``>= containment``."""
+    jaccard, contained = jaccard_containment(a, b)
+    return jaccard >= config.threshold or contained >= config.containment
+
+
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """The similarity dedup reports for a duplicate: max(Jaccard, containment), 0-1."""
     return max(jaccard_containment(a, b))
 
 
 _NO_DATE = datetime.max.replace(tzinfo=timezone.utc).timestamp()
+
+
+def canonical_key(published: datetime | None, length: int, doc_id: str) -> tuple[float, int, str]:
+    """Sort key of the canonical choice: earliest, then longest, then smallest id (min wins)."""
+    return (_timestamp(published), -length, doc_id)
 
 
 def _timestamp(when: datetime | None) -> float:
@@ -125,8 +136,7 @@ class NearDuplicateFinder:
             minhash = perms.lean_minhash(signatures[i])
             for j in sorted(lsh.query(minhash)):
                 self.n_candidates_ += 1
-                jaccard, contained = jaccard_containment(shingles, shingle_sets[j])
-                if jaccard >= config.threshold or contained >= config.containment:
+                if is_near_duplicate(shingles, shingle_sets[j], config):
                     self.n_verified_ += 1
                     sets.union(i, j)
             lsh.insert(i, minhash)
@@ -134,7 +144,7 @@ class NearDuplicateFinder:
         self.canonical_ = list(range(len(shingle_sets)))
         self.similarity_: list[float | None] = [None] * len(shingle_sets)
         for group in self.groups_:
-            canonical = min(group, key=lambda k: (_timestamp(published[k]), -lengths[k], ids[k]))
+            canonical = min(group, key=lambda k: canonical_key(published[k], lengths[k], ids[k]))
             for k in group:
                 self.canonical_[k] = canonical
                 if k != canonical:
