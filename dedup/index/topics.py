@@ -28,8 +28,9 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from ..cluster import EventStoryClusterer, _days
+from ..cluster import EventStoryClusterer, _days, cut_heights
 from ..config import ClusterConfig
 from ..shingle import Hasher, _mix
 from .store import next_id
@@ -110,6 +111,9 @@ class TopicAssigner:
         self.config = config
         self.hasher = hasher
         self._dates = EventStoryClusterer(config)
+        # Corpus-derived heights need the whole corpus; an index grows one batch at a time, so
+        # unset heights take the fixed fallback (``small_corpus_threshold``) for good.
+        self.event_height, self.story_height = cut_heights(sp.csr_matrix((0, 0)), config)
 
     def vector(self, body: Sequence[str], title: Sequence[str]) -> Vector:
         """The TF-IDF vector of a new representative, counting it in the frequencies."""
@@ -138,12 +142,12 @@ class TopicAssigner:
         """
         day = _days(published)
         near = self._neighbours(vector)
-        story = self._closest(near, vector, "story", self.config.story_threshold, None)
+        story = self._closest(near, vector, "story", self.story_height, None)
         event = None
         if story is not None:
             in_story = {d: row for d, row in near.items() if row[1] == story}
             in_story.update(self._members("story", story))
-            event = self._closest(in_story, vector, "event", self.config.event_threshold, day)
+            event = self._closest(in_story, vector, "event", self.event_height, day)
         else:
             story = next_id(self.conn, "next_story")
         if event is None:
