@@ -50,6 +50,8 @@ def tfidf_matrix(
         features(body) + features(title) * title_weight
         for body, title in zip(bodies, titles, strict=True)
     ]
+    if not any(docs):  # no word anywhere (empty or punctuation-only articles): no features
+        return sp.csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
     vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
     matrix = vectorizer.fit_transform(docs)
     return sp.csr_matrix(matrix), vectorizer.get_feature_names_out()
