@@ -10,10 +10,7 @@ always nest inside stories.
 Scaling: two clusters can merge under average linkage at height ``t`` only if some pair across
 them is closer than ``t``. So the clustering is exact when run separately inside each connected
 component of the graph of pairs closer than the story threshold; that graph comes from a
-chunked sparse product ``X @ X.T``, never a dense n x n matrix. A component of more than
-``_MAX_BLOCK`` (5,000) articles (short texts sharing common words can chain into one giant
-component) is split along a stricter similarity graph, or at last into chunks in input order,
-so memory stays bounded (about 200 MB per block); stories then never span two such parts.
+chunked sparse product ``X @ X.T``, never a dense n x n matrix.
 """
 
 from __future__ import annotations
@@ -32,8 +29,6 @@ from .config import ClusterConfig
 from .shingle import features
 
 _ROW_CHUNK = 2048  # rows of X @ X.T computed at once
-# Largest block clustered exactly (its dense distance matrix: 5000^2 * 8 bytes = 200 MB).
-_MAX_BLOCK = 5000
 _SAME_TIME_FACTOR = 0.6  # share of the text distance left for articles published together
 
 
@@ -137,12 +132,10 @@ class EventStoryClusterer:
         stories = np.full(n, -1, dtype=np.int64)
         events = np.full(n, -1, dtype=np.int64)
         graph = similarity_graph(self.matrix_, 1.0 - config.story_threshold) if n else None
-        members_of = _components(graph) if graph is not None else []
-        members_of = [
-            part
-            for members in members_of
-            for part in _bounded(self.matrix_, members, 1.0 - config.story_threshold)
-        ]
+        n_blocks, block_of = connected_components(graph, directed=False) if n else (0, [])
+        members_of: list[list[int]] = [[] for _ in range(n_blocks)]
+        for i, block in enumerate(block_of):
+            members_of[block].append(i)
         next_story = next_event = 0
         for members in members_of:
             index = np.array(members)
@@ -167,8 +160,6 @@ class EventStoryClusterer:
 
     def _distances(self, index: np.ndarray) -> np.ndarray:
         """Dense cosine distances among the rows ``index`` (one connected block)."""
-        if len(index) == 1:  # most blocks of a large corpus: skip the sparse product
-            return np.zeros((1, 1))
         rows = self.matrix_[index]
         similarities = (rows @ rows.T).toarray().astype(np.float64)
         return np.clip(1.0 - similarities, 0.0, 1.0)
@@ -205,11 +196,11 @@ class EventStoryClusterer:
         """The ``count`` heaviest features of the centroid of ``rows``."""
         if count <= 0 or not len(rows) or self.matrix_.shape[1] == 0:
             return ()
-        # Only the columns the rows use: a dense centroid per cluster would cost
-        # clusters x features, quadratic on a large corpus of small clusters.
-        block = self.matrix_[list(rows)].tocoo()
-        columns, where = np.unique(block.col, return_inverse=True)
-        centroid = np.bincount(where, weights=block.data, minlength=len(columns)) / len(rows)
+        # Only the columns the rows use can be positive: rank those (in column order, as a
+        # stable sort of the whole centroid would), not the whole vocabulary.
+        block = self.matrix_[list(rows)]
+        columns = np.unique(block.indices)
+        centroid = np.asarray(block[:, columns].sum(axis=0)).ravel() / len(rows)
         best = np.argsort(-centroid, kind="stable")[:count]
         return tuple(str(self.feature_names_[columns[i]]) for i in best if centroid[i] > 0)
 
@@ -218,33 +209,3 @@ def _renumber(labels: np.ndarray) -> np.ndarray:
     """Renumber labels 0, 1, ... in order of first appearance."""
     seen: dict[int, int] = {}
     return np.array([seen.setdefault(int(x), len(seen)) for x in labels], dtype=np.int64)
-
-
-def _components(graph: sp.csr_matrix) -> list[list[int]]:
-    """Connected components of ``graph``, each as sorted node indices, by first node."""
-    n_blocks, block_of = connected_components(graph, directed=False)
-    members_of: list[list[int]] = [[] for _ in range(n_blocks)]
-    for i, block in enumerate(block_of):
-        members_of[block].append(i)
-    return members_of
-
-
-def _bounded(matrix: sp.csr_matrix, members: list[int], min_similarity: float) -> list[list[int]]:
-    """Split a component into parts of at most ``_MAX_BLOCK`` rows (see the module docstring).
-
-    Each round raises the similarity a pair needs to stay linked a quarter of the way to 1;
-    a part still too large after 8 rounds is cut into consecutive chunks.
-    """
-    if len(members) <= _MAX_BLOCK:
-        return [members]
-    index = np.array(members)
-    for _round in range(8):
-        min_similarity += (1.0 - min_similarity) / 4
-        parts = _components(similarity_graph(matrix[index], min_similarity))
-        if len(parts) > 1:
-            return [
-                part
-                for sub in parts
-                for part in _bounded(matrix, [members[k] for k in sub], min_similarity)
-            ]
-    return [members[k : k + _MAX_BLOCK] for k in range(0, len(members), _MAX_BLOCK)]

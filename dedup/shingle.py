@@ -49,8 +49,7 @@ class Hasher:
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
         self._hashes: list[int] = []
-        self._table = _EMPTY  # token id -> hash; only the first ``_filled`` entries are set
-        self._filled = 0
+        self._table = _EMPTY
 
     def token_hashes(self, tokens: Sequence[str]) -> np.ndarray:
         """Return the 64-bit hash of each token, as a uint64 array."""
@@ -62,16 +61,7 @@ class Hasher:
                     ids[token] = len(self._hashes)
                     digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
                     self._hashes.append(int.from_bytes(digest, "little"))
-            # Append to the table, doubling its capacity when full: rebuilding it whole for each
-            # document that brings a new token would be quadratic in the vocabulary.
-            new = np.array(self._hashes[self._filled :], dtype=np.uint64)
-            end = self._filled + len(new)
-            if end > len(self._table):
-                grown = np.zeros(max(2 * len(self._table), end, 1024), dtype=np.uint64)
-                grown[: self._filled] = self._table[: self._filled]
-                self._table = grown
-            self._table[self._filled : end] = new
-            self._filled = end
+            self._table = np.array(self._hashes, dtype=np.uint64)
         if not tokens:
             return _EMPTY
         return self._table[np.fromiter((ids[t] for t in tokens), dtype=np.int64, count=len(tokens))]
