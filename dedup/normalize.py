@@ -100,6 +100,8 @@ def normalize_text(
         text = nfc(text.casefold())
     if config.tone_placement:
         text = place_tones(text) if config.casefold else _place_tones_keep_case(text)
+        # A combining mark after the moved pair (``hoà`` + U+0301) now composes: NFC again.
+        text = nfc(text)
     return clean_whitespace(text, keep_newlines=keep_newlines)
 
 
