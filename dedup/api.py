@@ -96,10 +96,4 @@ def run_files(
     config = config or PipelineConfig()
     rejected: list[Rejected] = []
     docs = read(inputs, fields=fields, on_error=config.on_error, rejected=rejected)
-    result = pipeline.run(docs, config, rejected=rejected, cluster=cluster)
-    # The reader appends to ``rejected`` while the pipeline consumes it, so add late arrivals.
-    if len(rejected) > len(result.rejected):
-        from dataclasses import replace
-
-        result = replace(result, rejected=tuple(rejected) + result.rejected[len(rejected) :])
-    return result
+    return pipeline.run(docs, config, rejected=rejected, cluster=cluster)

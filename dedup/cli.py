@@ -72,6 +72,14 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False, path_type=Path),
             help="With --on-error skip: write skipped records here, untouched.",
         ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(1),
+            default=1,
+            show_default=True,
+            help="Worker processes; the output is the same for any number.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -160,6 +168,7 @@ def _config(options: dict[str, Any]) -> PipelineConfig:
             event_window_days=options.get("event_window_days", ClusterConfig().event_window_days),
         ),
         on_error=options["on_error"],
+        jobs=options.get("jobs", 1),
     )
 
 

@@ -58,7 +58,7 @@ def tfidf_matrix(
         for term in set(doc):
             counts[term] = counts.get(term, 0) + 1
     kept = [[t for t in doc if counts[t] >= min_df] for doc in docs] if min_df > 1 else docs
-    if not any(kept):
+    if not any(kept):  # no word anywhere (empty or punctuation-only articles): no features
         return sp.csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
     vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
     matrix = vectorizer.fit_transform(kept)
@@ -272,9 +272,13 @@ class EventStoryClusterer:
         """The ``count`` heaviest features of the centroid of ``rows``."""
         if count <= 0 or not len(rows) or self.matrix_.shape[1] == 0:
             return ()
-        centroid = np.asarray(self.matrix_[list(rows)].mean(axis=0)).ravel()
+        # Only the columns the rows use can be positive: rank those (in column order, as a
+        # stable sort of the whole centroid would), not the whole vocabulary.
+        block = self.matrix_[list(rows)]
+        columns = np.unique(block.indices)
+        centroid = np.asarray(block[:, columns].sum(axis=0)).ravel() / len(rows)
         best = np.argsort(-centroid, kind="stable")[:count]
-        return tuple(str(self.feature_names_[i]) for i in best if centroid[i] > 0)
+        return tuple(str(self.feature_names_[columns[i]]) for i in best if centroid[i] > 0)
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 Order (each step needs the previous one):
 
-1. NFC, so a letter with its marks is one code point and NFD input equals NFC input.
+1. Zero-width characters dropped, then NFC, so a letter with its marks is one code point and
+   NFD input equals NFC input.
 2. Embed codes (``[mecloud]id[/mecloud]``) removed: they are markup, not words.
 3. Case folding, so ``Tổng`` and ``tổng`` are one word (Vietnamese ``Đ`` folds to ``đ``).
 4. Vietnamese tone placement: the old style, tone on the first vowel of a word-final
@@ -92,7 +93,9 @@ def normalize_text(
         Normalized NFC text. The function is idempotent.
     """
     config = config or NormConfig()
-    text = nfc(text)
+    # Zero-width characters go before NFC: one between a letter and its mark would otherwise
+    # keep them apart until clean_whitespace, leaving non-NFC output (and tone pairs unseen).
+    text = nfc(text.translate(_ZERO_WIDTH))
     if config.strip_embeds:
         text = strip_embeds(text)
     if config.casefold:
@@ -100,6 +103,8 @@ def normalize_text(
         text = nfc(text.casefold())
     if config.tone_placement:
         text = place_tones(text) if config.casefold else _place_tones_keep_case(text)
+        # A combining mark after the moved pair (``hoà`` + U+0301) now composes: NFC again.
+        text = nfc(text)
     return clean_whitespace(text, keep_newlines=keep_newlines)
 
 

@@ -17,6 +17,7 @@ anything stays):
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ from .types import CleanedDocument, RemovedParagraph
 _ECHO_EXTRA_TOKENS = 3  # "ảnh 1", "- ảnh 2", "photo 1": a caption may add this many tokens
 _MIN_ECHO_TITLE_TOKENS = 3  # shorter titles are too generic to call a paragraph an echo
 _OVERLAP_SAMPLE = 20  # articles sampled when checking that boilerplate hosts differ
+# Longer paragraphs are not checked for being glued to themselves: a glued caption or lead is
+# short, and the check normalizes the paragraph 14 times (a 5 MB paragraph would take seconds).
+_MAX_SELF_REPEAT_CHARS = 20_000
 
 
 @dataclass(slots=True)
@@ -73,11 +77,12 @@ def split_self_repeat(paragraph: str) -> tuple[str, str] | None:
 
     Returns:
         ``(kept, removed)`` when the paragraph is ``X`` + ``X`` (white space between allowed,
-        compared after normalization), else None.
+        compared after normalization), else None; None too for a paragraph longer than
+        ``_MAX_SELF_REPEAT_CHARS`` (20,000 characters), which is never a glued caption.
     """
     text = paragraph.strip()
     half = len(text) // 2
-    if half < 8:
+    if half < 8 or len(text) > _MAX_SELF_REPEAT_CHARS:
         return None
     for cut in range(max(1, half - 3), min(len(text) - 1, half + 4)):
         first, second = text[:cut].strip(), text[cut:].strip()
@@ -137,20 +142,32 @@ class ParagraphCleaner:
                 doc.removed[i] = RemovedParagraph(i, "title-echo", doc.raw[i], "title")
 
     def _mark_repeats(self, doc: Paragraphs) -> None:
-        """Mark later copies of earlier paragraphs of the same article."""
+        """Mark later copies of earlier paragraphs of the same article.
+
+        A paragraph is a copy of the first earlier kept paragraph whose shingle Jaccard reaches
+        ``threshold``. Candidates come from prefix filtering, which is exact: two sets with
+        Jaccard ``t`` or more share a hash among the ``len - ceil(t * len) + 1`` smallest hashes
+        of each. So an article of 100,000 distinct short paragraphs costs about linear time,
+        not the 5 * 10^9 comparisons of every pair.
+        """
         threshold = self.config.threshold
-        for j in range(len(doc.raw)):
-            if j in doc.removed:
+        index: dict[int, list[int]] = defaultdict(list)  # prefix hash -> kept paragraphs
+        for j, shingles in enumerate(doc.shingles):
+            if j in doc.removed or not doc.tokens[j]:
                 continue
-            for i in range(j):
-                if i in doc.removed or not doc.tokens[j]:
-                    continue
+            prefix = shingles[: len(shingles) - math.ceil(threshold * len(shingles) - 1e-9) + 1]
+            keys = prefix.tolist()
+            candidates = sorted({i for key in keys for i in index.get(key, ())})
+            for i in candidates:
                 same = doc.tokens[i] == doc.tokens[j] or (
-                    jaccard_containment(doc.shingles[i], doc.shingles[j])[0] >= threshold
+                    jaccard_containment(doc.shingles[i], shingles)[0] >= threshold
                 )
                 if same:
                     doc.removed[j] = RemovedParagraph(j, "repeated", doc.raw[j], f"paragraph {i}")
                     break
+            else:
+                for key in keys:
+                    index[key].append(j)
 
     def mark_boilerplate(self, docs: Sequence[Paragraphs]) -> None:
         """Mark paragraphs that recur across otherwise different articles of one source."""

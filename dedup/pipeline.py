@@ -16,7 +16,7 @@ from .config import PipelineConfig
 from .errors import InputError
 from .features import name_sequences
 from .neardup import NearDuplicateFinder
-from .normalize import normalize_text
+from .normalize import nfc, normalize_text
 from .paragraphs import ParagraphCleaner
 from .shingle import Hasher, tokenize
 from .types import ArticleResult, CleanedDocument, Cluster, Document, DupGroup, Rejected, Result
@@ -83,7 +83,8 @@ def run(
     Args:
         documents: Articles in input order (ids must be unique; a repeat is an input error).
         config: Settings; the defaults when None.
-        rejected: Records the reader already skipped, carried into the result.
+        rejected: Records the reader skipped, carried into the result; read only once
+            ``documents`` is consumed, so it may be the list a lazy reader is filling.
         cluster: Run the clustering stage; without it every article is its own event and
             story (``dedup near`` and ``dedup paragraphs`` skip it).
 
@@ -100,9 +101,10 @@ def run(
     config = config or PipelineConfig()
     stats: dict[str, float] = {}
     timer = _Timer(stats)
-    rejects = list(rejected)
+    repeated: list[Rejected] = []
     with timer.stage("read"):
-        docs = unique_documents(documents, config, rejects)
+        docs = unique_documents(documents, config, repeated)
+    rejects = [*rejected, *repeated]  # read after the documents: a reader fills it as it goes
     hasher = Hasher()
     with timer.stage("paragraphs"):
         cleaned, tokens = clean_paragraphs(docs, config, hasher)
@@ -115,7 +117,7 @@ def run(
             shingle_sets,
             ids=[d.id for d in docs],
             published=[d.published for d in docs],
-            lengths=[len(c.text) for c in cleaned],
+            lengths=[len(nfc(c.text)) for c in cleaned],  # NFD text is not longer
         )
     canonicals = [i for i in range(len(docs)) if finder.canonical_[i] == i]
     with timer.stage("clustering"):

@@ -14,12 +14,13 @@ import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from dedup.errors import ConfigError, InputError
-from dedup.io.dates import find_date_line, parse_date
+from dedup.io.article import split_article
+from dedup.io.dates import parse_date
 from dedup.types import Document, Rejected
 
 __all__ = ["FieldNames", "read_documents"]
@@ -30,9 +31,6 @@ _BOM = b"\xef\xbb\xbf"
 _JSONL_EXTS = frozenset({".jsonl", ".ndjson", ".json"})
 _DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 _BINARY_SNIFF = 8192  # a NUL byte in the first 8 KB makes a file binary
-# The title has 3 words or more; shorter first lines (``Tin mới``) are section labels, but only
-# when a headline (at most 30 words, no final full stop) follows within 4 lines.
-_TITLE_MIN_WORDS, _HEADLINE_MAX_WORDS, _TITLE_LOOKAHEAD = 3, 30, 4
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
 
 
@@ -63,10 +61,18 @@ class _BadRecord(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Errors:
-    """Applies the ``on_error`` policy: raise, or collect the record as rejected."""
+    """Applies the ``on_error`` policy; ``seen`` maps each id read to its ``FILE:LINE``."""
 
     skip: bool
     rejected: list[Rejected] | None
+    seen: dict[str, str] = field(default_factory=dict)
+
+    def claim(self, doc: Document) -> Document:
+        """Return ``doc``, or raise _BadRecord when its id was already read."""
+        if doc.id in self.seen:
+            raise _BadRecord(f"duplicate id {doc.id!r} (first at {self.seen[doc.id]})")
+        self.seen[doc.id] = doc.origin
+        return doc
 
     def __call__(
         self, error: Exception, path: str, line_no: int, raw: str, *, fatal: bool = False
@@ -196,10 +202,11 @@ def _read_jsonl(
             except UnicodeDecodeError as exc:
                 raise _BadRecord(f"invalid UTF-8 at byte {exc.start + bom}") from None
             except json.JSONDecodeError as exc:
-                raise _BadRecord(f"invalid JSON: {exc.msg} at column {exc.colno}{note}") from None
+                msg = exc.msg.removesuffix(" at")  # "Invalid control character at"
+                raise _BadRecord(f"invalid JSON: {msg} at column {exc.colno}{note}") from None
             if not isinstance(record, dict):
                 raise _BadRecord(f"expected a JSON object, got {_json_type(record)}{note}")
-            yield _to_document(record, fields, label, line_no, csv_mode=False)
+            yield errors.claim(_to_document(record, fields, label, line_no, csv_mode=False))
         except (InputError, _BadRecord) as exc:
             errors(exc, label, line_no, raw)
 
@@ -241,44 +248,13 @@ def _read_delimited(
                     f"expected {len(header)} fields (as in the header), got {len(row)}"
                 )
             record = dict(zip(header, row, strict=True))
-            yield _to_document(record, fields, label, line_numbers[0], csv_mode=True)
+            yield errors.claim(_to_document(record, fields, label, line_numbers[0], csv_mode=True))
         except (csv.Error, InputError, _BadRecord) as exc:
             error = _BadRecord(f"invalid CSV: {exc}") if isinstance(exc, csv.Error) else exc
             line_no = line_numbers[0] if line_numbers else 0
             raw = "".join(pending).removesuffix("\n")
             # Without its header the rest of the file cannot be read: always fatal.
             errors(error, label, line_no, raw, fatal=header is None)
-
-
-def _split_article(text: str) -> tuple[str | None, str | None, str]:
-    """Split a plain-text article into ``(title, date line, body)``; see :func:`read_documents`."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    nonblank = [i for i, line in enumerate(lines) if line.strip()]
-    if not nonblank:
-        return None, None, text
-    head = nonblank[: _TITLE_LOOKAHEAD + 2]
-    candidates = [i for i in head if parse_date(lines[i]) is None]
-    title_at = candidates[0] if candidates else head[0]
-    for rank, i in enumerate(candidates[:_TITLE_LOOKAHEAD]):
-        words = lines[i].split()
-        if len(words) < _TITLE_MIN_WORDS:
-            continue
-        stripped = lines[i].rstrip()
-        headline = len(words) <= _HEADLINE_MAX_WORDS and (
-            not stripped.endswith(".") or stripped.endswith(("...", "…"))
-        )
-        if rank == 0 or headline:
-            title_at = i
-        break
-    found = find_date_line(lines[title_at + 1 :])
-    date_at = None if found is None else title_at + 1 + found
-    if date_at is None:
-        before = [i for i in head if i < title_at and i not in candidates]
-        date_at = before[0] if before else None
-    kept = [line for i, line in enumerate(lines) if i not in (title_at, date_at)]
-    start = next((n for n, line in enumerate(kept) if line.strip()), len(kept))
-    date_line = None if date_at is None else lines[date_at].strip()
-    return lines[title_at].strip(), date_line, "\n".join(kept[start:]).rstrip()
 
 
 def _read_text_file(path: Path, rel_id: str, errors: _Errors) -> Iterator[Document]:
@@ -297,15 +273,15 @@ def _read_text_file(path: Path, rel_id: str, errors: _Errors) -> Iterator[Docume
             text = data[bom:].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _utf8_error(data, exc.start + bom, label, 1) from None
+        title, date_line, body = split_article(text)
+        published = parse_date(date_line) if date_line else None
+        record = {"id": rel_id, "title": title, "text": body, "date": date_line, "path": label}
+        doc = Document(rel_id, body, title, None, published, fields=record, origin=f"{label}:1")
+        errors.claim(doc)
     except (InputError, _BadRecord) as exc:
         errors(exc, label, 1, raw)
         return
-    title, date_line, body = _split_article(text)
-    published = parse_date(date_line) if date_line else None
-    record = {"id": rel_id, "title": title, "text": body, "date": date_line, "path": label}
-    yield Document(
-        id=rel_id, text=body, title=title, published=published, fields=record, origin=f"{label}:1"
-    )
+    yield doc
 
 
 def _read_directory(root: Path, errors: _Errors) -> Iterator[Document]:

@@ -82,7 +82,8 @@ def to_dict(result: Result) -> dict[str, Any]:
     """The whole result as plain data: stats, groups, stories, events and articles."""
     docs = {d.id: d for d in result.documents}
     return {
-        "stats": dict(result.stats),
+        # Wall-clock seconds differ from run to run; the report must not (Result.stats has them).
+        "stats": {k: v for k, v in result.stats.items() if not k.startswith("seconds_")},
         "duplicate_groups": [
             {"canonical": g.canonical, "members": list(g.members), "similarity": dict(g.similarity)}
             for g in result.dup_groups
