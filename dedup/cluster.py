@@ -194,9 +194,13 @@ class EventStoryClusterer:
         """The ``count`` heaviest features of the centroid of ``rows``."""
         if count <= 0 or not len(rows) or self.matrix_.shape[1] == 0:
             return ()
-        centroid = np.asarray(self.matrix_[list(rows)].mean(axis=0)).ravel()
+        # Only the columns the rows use can be positive: rank those (in column order, as a
+        # stable sort of the whole centroid would), not the whole vocabulary.
+        block = self.matrix_[list(rows)]
+        columns = np.unique(block.indices)
+        centroid = np.asarray(block[:, columns].sum(axis=0)).ravel() / len(rows)
         best = np.argsort(-centroid, kind="stable")[:count]
-        return tuple(str(self.feature_names_[i]) for i in best if centroid[i] > 0)
+        return tuple(str(self.feature_names_[columns[i]]) for i in best if centroid[i] > 0)
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:

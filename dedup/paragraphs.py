@@ -17,6 +17,7 @@ anything stays):
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from .types import CleanedDocument, RemovedParagraph
 _ECHO_EXTRA_TOKENS = 3  # "ảnh 1", "- ảnh 2", "photo 1": a caption may add this many tokens
 _MIN_ECHO_TITLE_TOKENS = 3  # shorter titles are too generic to call a paragraph an echo
 _OVERLAP_SAMPLE = 20  # articles sampled when checking that boilerplate hosts differ
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(slots=True)
@@ -68,8 +70,12 @@ def split_paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def split_self_repeat(paragraph: str) -> tuple[str, str] | None:
+def split_self_repeat(paragraph: str, *, normalized: str | None = None) -> tuple[str, str] | None:
     """Split a paragraph that is a text glued to a copy of itself.
+
+    Args:
+        paragraph: One paragraph as given.
+        normalized: ``normalize_text(paragraph)`` when the caller has it (saves work).
 
     Returns:
         ``(kept, removed)`` when the paragraph is ``X`` + ``X`` (white space between allowed,
@@ -79,11 +85,28 @@ def split_self_repeat(paragraph: str) -> tuple[str, str] | None:
     half = len(text) // 2
     if half < 8:
         return None
+    # Fast rejection: a glued paragraph's word characters, once normalized, are two equal halves.
+    letters = "".join(_WORD.findall(normalize_text(text) if normalized is None else normalized))
+    middle = len(letters) // 2
+    if len(letters) % 2 or letters[:middle] != letters[middle:]:
+        return None
     for cut in range(max(1, half - 3), min(len(text) - 1, half + 4)):
         first, second = text[:cut].strip(), text[cut:].strip()
         if first and normalize_text(first) == normalize_text(second):
             return first, second
     return None
+
+
+def _jaccard(a: set[int], b: set[int], threshold: float) -> float:
+    """Jaccard of two shingle sets (0 when either is empty); 0 when it cannot reach threshold.
+
+    Computed exactly as :func:`~dedup.shingle.jaccard_containment` does, so decisions match.
+    """
+    small, large = sorted((len(a), len(b)))
+    if small == 0 or small / large < threshold:  # Jaccard <= small / large
+        return 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
 
 
 class ParagraphCleaner:
@@ -111,14 +134,17 @@ class ParagraphCleaner:
     ) -> Paragraphs:
         """Split one article and remove what can be seen inside it alone."""
         raw = split_paragraphs(text)
+        normalized = [normalize_text(p, self.norm) for p in raw]
+        default_norm = self.norm == NormConfig()
         trimmed: dict[int, RemovedParagraph] = {}
         for i, paragraph in enumerate(raw):
-            glued = split_self_repeat(paragraph)
+            glued = split_self_repeat(paragraph, normalized=normalized[i] if default_norm else None)
             if glued is not None:
                 raw[i] = glued[0]
+                normalized[i] = normalize_text(glued[0], self.norm)
                 trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
-        tokens = [tokenize(normalize_text(p, self.norm)) for p in raw]
-        shingles = [self.hasher.shingles(t, self.config.k) for t in tokens]
+        tokens = [tokenize(n) for n in normalized]
+        shingles = self.hasher.shingles_many(tokens, self.config.k)
         doc = Paragraphs(doc_id, source, raw, tokens, shingles, trimmed=trimmed)
         self._mark_title_echoes(doc, title)
         self._mark_repeats(doc)
@@ -139,6 +165,7 @@ class ParagraphCleaner:
     def _mark_repeats(self, doc: Paragraphs) -> None:
         """Mark later copies of earlier paragraphs of the same article."""
         threshold = self.config.threshold
+        sets = [set(s.tolist()) for s in doc.shingles]
         for j in range(len(doc.raw)):
             if j in doc.removed:
                 continue
@@ -146,7 +173,7 @@ class ParagraphCleaner:
                 if i in doc.removed or not doc.tokens[j]:
                     continue
                 same = doc.tokens[i] == doc.tokens[j] or (
-                    jaccard_containment(doc.shingles[i], doc.shingles[j])[0] >= threshold
+                    _jaccard(sets[i], sets[j], threshold) >= threshold
                 )
                 if same:
                     doc.removed[j] = RemovedParagraph(j, "repeated", doc.raw[j], f"paragraph {i}")
