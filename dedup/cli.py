@@ -19,6 +19,8 @@ from .config import ClusterConfig, NearDupConfig, PipelineConfig
 from .errors import DedupError
 from .io.readers import FieldNames
 from .io.writers import atomic_output, write_rejects
+from .progress import ProgressPrinter
+from .progress import wanted as progress_wanted
 from .report import iter_records, to_json, to_markdown, to_text
 from .types import Result
 
@@ -71,6 +73,15 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False, path_type=Path),
             help="With --on-error skip: write skipped records here, untouched.",
         ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(1),
+            default=1,
+            show_default=True,
+            help="Worker processes; the output is the same for any number.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="No progress line on standard error."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -157,6 +168,7 @@ def _config(options: dict[str, Any]) -> PipelineConfig:
             event_window_days=options.get("event_window_days", ClusterConfig().event_window_days),
         ),
         on_error=options["on_error"],
+        jobs=options.get("jobs", 1),
     )
 
 
@@ -174,7 +186,10 @@ def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
         date=options["date_field"],
         url=options["url_field"],
     )
-    result = api.run_files(options["inputs"], _config(options), fields=fields, cluster=cluster)
+    progress = ProgressPrinter() if progress_wanted(options.get("quiet", False)) else None
+    result = api.run_files(
+        options["inputs"], _config(options), fields=fields, cluster=cluster, progress=progress
+    )
     if options["rejects"] is not None:
         write_rejects(options["rejects"], result.rejected)
     if result.rejected:

@@ -8,9 +8,9 @@ and those more than ``event_window_days`` apart as unrelated (distance 1). Event
 always nest inside stories.
 
 Scaling: two clusters can merge under average linkage at height ``t`` only if some pair across
-them is closer than ``t``. So the clustering is exact when run separately inside each connected
-component of the graph of pairs closer than the story threshold; that graph comes from a
-chunked sparse product ``X @ X.T``, never a dense n x n matrix.
+them is closer than ``t``. So stories come from exact average linkage over the sparse graph of
+pairs closer than the story threshold (:mod:`dedup.linkage`), never a dense n x n matrix;
+only events, inside one story, use a dense matrix.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from datetime import datetime
 import numpy as np
 import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .config import ClusterConfig
+from .linkage import story_labels
 from .shingle import features
 
-_ROW_CHUNK = 2048  # rows of X @ X.T computed at once
 _SAME_TIME_FACTOR = 0.6  # share of the text distance left for articles published together
 
 
@@ -48,24 +47,6 @@ def tfidf_matrix(
     vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
     matrix = vectorizer.fit_transform(docs)
     return sp.csr_matrix(matrix), vectorizer.get_feature_names_out()
-
-
-def similarity_graph(matrix: sp.csr_matrix, min_similarity: float) -> sp.csr_matrix:
-    """Pairs of rows whose cosine similarity reaches ``min_similarity`` (upper triangle)."""
-    n = matrix.shape[0]
-    blocks = []
-    transposed = matrix.T.tocsc()
-    for start in range(0, n, _ROW_CHUNK):
-        block = (matrix[start : start + _ROW_CHUNK] @ transposed).tocoo()
-        keep = (block.data >= min_similarity) & (block.col > block.row + start)
-        blocks.append(
-            sp.coo_matrix(
-                (block.data[keep], (block.row[keep] + start, block.col[keep])), shape=(n, n)
-            )
-        )
-    if not blocks:
-        return sp.csr_matrix((n, n))
-    return sp.csr_matrix(sum(blocks[1:], blocks[0]))
 
 
 def _average_link(distances: np.ndarray, threshold: float) -> np.ndarray:
@@ -129,23 +110,20 @@ class EventStoryClusterer:
         days = np.array([_days(p) for p in published], dtype=np.float64)
         stories = np.full(n, -1, dtype=np.int64)
         events = np.full(n, -1, dtype=np.int64)
-        graph = similarity_graph(self.matrix_, 1.0 - config.story_threshold) if n else None
-        n_blocks, block_of = connected_components(graph, directed=False) if n else (0, [])
-        members_of: list[list[int]] = [[] for _ in range(n_blocks)]
-        for i, block in enumerate(block_of):
-            members_of[block].append(i)
-        next_story = next_event = 0
-        for members in members_of:
-            index = np.array(members)
-            distances = self._distances(index)
-            for story in self._split(distances, config.story_threshold):
-                stories[index[story]] = next_story
-                next_story += 1
-                sub = index[story]
-                event_distances = self._with_dates(distances[np.ix_(story, story)], days[sub])
-                for event in self._split(event_distances, config.event_threshold):
-                    events[sub[event]] = next_event
-                    next_event += 1
+        # Stories: exact average link over the graph of close pairs (dedup/linkage.py), so
+        # no dense matrix spans more than one story.
+        story_of = story_labels(self.matrix_, config.story_threshold) if n else []
+        members_of: dict[int, list[int]] = {}
+        for i, story in enumerate(story_of):
+            members_of.setdefault(int(story), []).append(i)
+        next_event = 0
+        for next_story, members in enumerate(members_of.values()):
+            sub = np.array(members)
+            stories[sub] = next_story
+            event_distances = self._with_dates(self._distances(sub), days[sub])
+            for event in self._split(event_distances, config.event_threshold):
+                events[sub[event]] = next_event
+                next_event += 1
         self.story_labels_ = _renumber(stories)
         self.event_labels_ = _renumber(events)
         return self

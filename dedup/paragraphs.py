@@ -18,6 +18,7 @@ anything stays):
 from __future__ import annotations
 
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -143,7 +144,8 @@ class ParagraphCleaner:
                 raw[i] = glued[0]
                 normalized[i] = normalize_text(glued[0], self.norm)
                 trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
-        tokens = [tokenize(n) for n in normalized]
+        # Interned, so the many copies of a word share one string (memory at scale).
+        tokens = [list(map(sys.intern, tokenize(n))) for n in normalized]
         shingles = self.hasher.shingles_many(tokens, self.config.k)
         doc = Paragraphs(doc_id, source, raw, tokens, shingles, trimmed=trimmed)
         self._mark_title_echoes(doc, title)

@@ -17,6 +17,7 @@ from .errors import InputError
 from .neardup import NearDuplicateFinder
 from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
+from .parallel import Progress, prepare_paragraphs
 from .shingle import Hasher, tokenize
 from .types import ArticleResult, CleanedDocument, Cluster, Document, DupGroup, Rejected, Result
 
@@ -60,11 +61,18 @@ def unique_documents(
 
 
 def clean_paragraphs(
-    docs: list[Document], config: PipelineConfig, hasher: Hasher
+    docs: list[Document],
+    config: PipelineConfig,
+    hasher: Hasher,
+    progress: Progress | None = None,
 ) -> tuple[list[CleanedDocument], list[list[str]]]:
-    """Run the paragraph stage; return cleaned documents and their normalized tokens."""
+    """Run the paragraph stage; return cleaned documents and their normalized tokens.
+
+    The per-article part runs in ``config.jobs`` processes; the result does not depend on it.
+    """
     cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
-    prepared = [cleaner.prepare(d.id, d.text, title=d.title, source=d.source) for d in docs]
+    articles = [(d.id, d.text, d.title, d.source) for d in docs]
+    prepared = list(prepare_paragraphs(cleaner, articles, jobs=config.jobs, progress=progress))
     cleaner.mark_boilerplate(prepared)
     tokens = [[t for i in p.kept() for t in p.tokens[i]] for p in prepared]
     return [cleaner.result(p) for p in prepared], tokens
@@ -76,6 +84,7 @@ def run(
     *,
     rejected: Iterable[Rejected] = (),
     cluster: bool = True,
+    progress: Progress | None = None,
 ) -> Result:
     """Run the whole pipeline.
 
@@ -85,6 +94,8 @@ def run(
         rejected: Records the reader already skipped, carried into the result.
         cluster: Run the clustering stage; without it every article is its own event and
             story (``dedup near`` and ``dedup paragraphs`` skip it).
+        progress: Called as ``progress(stage, done, total)`` during long stages (the CLI
+            draws a progress line with it); nothing is reported when None.
 
     Returns:
         The result: one :class:`~dedup.types.ArticleResult` per document, in input order, and
@@ -104,7 +115,7 @@ def run(
         docs = unique_documents(documents, config, rejects)
     hasher = Hasher()
     with timer.stage("paragraphs"):
-        cleaned, tokens = clean_paragraphs(docs, config, hasher)
+        cleaned, tokens = clean_paragraphs(docs, config, hasher, progress)
     with timer.stage("shingles"):
         shingle_sets = [
             hasher.shingles(t, config.shingles.k, cap=config.shingles.max_shingles) for t in tokens
