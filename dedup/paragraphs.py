@@ -29,7 +29,7 @@ from datasketch import MinHashLSH
 
 from .config import NormConfig, ParagraphConfig
 from .normalize import normalize_text
-from .shingle import Hasher, Permutations, jaccard_containment, tokenize
+from .shingle import Hasher, Permutations, jaccard_containment, shingles_of_runs, tokenize
 from .types import CleanedDocument, RemovedParagraph
 
 _ECHO_EXTRA_TOKENS = 3  # "ảnh 1", "- ảnh 2", "photo 1": a caption may add this many tokens
@@ -51,6 +51,7 @@ class Paragraphs:
         removed: Index -> removal record of a paragraph removed whole.
         trimmed: Index -> removal record of the second copy cut from a self-glued paragraph
             (the paragraph itself stays).
+        hashes: 64-bit token hashes of each paragraph (so later stages need not hash again).
     """
 
     doc_id: str
@@ -60,6 +61,7 @@ class Paragraphs:
     shingles: list[np.ndarray]
     removed: dict[int, RemovedParagraph] = field(default_factory=dict)
     trimmed: dict[int, RemovedParagraph] = field(default_factory=dict)
+    hashes: list[np.ndarray] = field(default_factory=list)
 
     def kept(self) -> list[int]:
         """Indices of the paragraphs still kept."""
@@ -146,8 +148,12 @@ class ParagraphCleaner:
                 trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
         # Interned, so the many copies of a word share one string (memory at scale).
         tokens = [list(map(sys.intern, tokenize(n))) for n in normalized]
-        shingles = self.hasher.shingles_many(tokens, self.config.k)
-        doc = Paragraphs(doc_id, source, raw, tokens, shingles, trimmed=trimmed)
+        lengths = np.array([len(t) for t in tokens], dtype=np.int64)
+        flat = self.hasher.token_hashes([t for paragraph in tokens for t in paragraph])
+        shingles = shingles_of_runs(flat, lengths, self.config.k)
+        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        hashes = [flat[bounds[i] : bounds[i + 1]] for i in range(len(tokens))]
+        doc = Paragraphs(doc_id, source, raw, tokens, shingles, trimmed=trimmed, hashes=hashes)
         self._mark_title_echoes(doc, title)
         self._mark_repeats(doc)
         return doc

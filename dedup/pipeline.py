@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
+
 from .cluster import EventStoryClusterer
 from .config import PipelineConfig
 from .errors import InputError
@@ -18,7 +20,7 @@ from .neardup import NearDuplicateFinder
 from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
 from .parallel import Progress, prepare_paragraphs
-from .shingle import Hasher, tokenize
+from .shingle import Hasher, shingle_hashes, tokenize
 from .types import ArticleResult, CleanedDocument, Cluster, Document, DupGroup, Rejected, Result
 
 
@@ -33,6 +35,9 @@ class _Timer:
         start = time.perf_counter()
         yield
         self.stats[f"seconds_{name}"] = round(time.perf_counter() - start, 4)
+
+
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 def _split_origin(origin: str) -> tuple[str, int]:
@@ -65,8 +70,8 @@ def clean_paragraphs(
     config: PipelineConfig,
     hasher: Hasher,
     progress: Progress | None = None,
-) -> tuple[list[CleanedDocument], list[list[str]]]:
-    """Run the paragraph stage; return cleaned documents and their normalized tokens.
+) -> tuple[list[CleanedDocument], list[list[str]], list[np.ndarray]]:
+    """Run the paragraph stage; return cleaned documents, their tokens and their shingles.
 
     The per-article part runs in ``config.jobs`` processes; the result does not depend on it.
     """
@@ -75,7 +80,13 @@ def clean_paragraphs(
     prepared = list(prepare_paragraphs(cleaner, articles, jobs=config.jobs, progress=progress))
     cleaner.mark_boilerplate(prepared)
     tokens = [[t for i in p.kept() for t in p.tokens[i]] for p in prepared]
-    return [cleaner.result(p) for p in prepared], tokens
+    # The shingles of the kept text, from the token hashes the paragraph stage already has.
+    k, cap = config.shingles.k, config.shingles.max_shingles
+    shingle_sets = [
+        shingle_hashes(np.concatenate([_EMPTY, *(p.hashes[i] for i in p.kept())]), k, cap=cap)
+        for p in prepared
+    ]
+    return [cleaner.result(p) for p in prepared], tokens, shingle_sets
 
 
 def run(
@@ -115,11 +126,7 @@ def run(
         docs = unique_documents(documents, config, rejects)
     hasher = Hasher()
     with timer.stage("paragraphs"):
-        cleaned, tokens = clean_paragraphs(docs, config, hasher, progress)
-    with timer.stage("shingles"):
-        shingle_sets = [
-            hasher.shingles(t, config.shingles.k, cap=config.shingles.max_shingles) for t in tokens
-        ]
+        cleaned, tokens, shingle_sets = clean_paragraphs(docs, config, hasher, progress)
     with timer.stage("near_duplicates"):
         finder = NearDuplicateFinder(config.neardup, shingles=config.shingles).fit(
             shingle_sets,

@@ -76,36 +76,6 @@ class Hasher:
         self._ids[token] = position
         return position
 
-    def shingles_many(self, token_lists: Sequence[Sequence[str]], k: int) -> list[np.ndarray]:
-        """:meth:`shingles` of many short token lists at once (one numpy pass; no cap)."""
-        lengths = np.array([len(t) for t in token_lists], dtype=np.int64)
-        if not len(lengths) or lengths.sum() == 0:
-            return [_EMPTY] * len(token_lists)
-        flat = self.token_hashes([t for tokens in token_lists for t in tokens])
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        total = len(flat)
-        # Windows of k tokens starting anywhere, then those that stay inside their list.
-        count = max(total - k + 1, 0)
-        with np.errstate(over="ignore"):
-            combined = flat[:count].copy()
-            for offset in range(1, k):
-                combined = combined * _MIX_MULTIPLIER + flat[offset : count + offset]
-        owner = np.repeat(np.arange(len(lengths)), lengths)[:count]
-        inside = np.arange(count) - starts[owner] <= lengths[owner] - k
-        keys, values = owner[inside], _mix(combined[inside])
-        short = np.flatnonzero((lengths > 0) & (lengths < k))
-        if len(short):  # a list shorter than k is one shingle of all its tokens
-            extra = [shingle_hashes(flat[starts[i] : starts[i] + lengths[i]], k) for i in short]
-            keys = np.concatenate([keys, short])
-            values = np.concatenate([values, *extra])
-        order = np.lexsort((values, keys))
-        keys, values = keys[order], values[order]
-        fresh = np.ones(len(keys), dtype=bool)
-        fresh[1:] = (keys[1:] != keys[:-1]) | (values[1:] != values[:-1])
-        keys, values = keys[fresh], values[fresh]
-        bounds = np.searchsorted(keys, np.arange(len(lengths) + 1))
-        return [values[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]
-
     def shingles(self, tokens: Sequence[str], k: int, *, cap: int | None = None) -> np.ndarray:
         """Return the sorted distinct hashes of the ``k``-token shingles of ``tokens``.
 
@@ -118,6 +88,12 @@ class Hasher:
         """
         hashes = self.token_hashes(tokens)
         return shingle_hashes(hashes, k, cap=cap)
+
+    def shingles_many(self, token_lists: Sequence[Sequence[str]], k: int) -> list[np.ndarray]:
+        """:meth:`shingles` of many short token lists at once (one numpy pass; no cap)."""
+        lengths = np.array([len(t) for t in token_lists], dtype=np.int64)
+        flat = self.token_hashes([t for tokens in token_lists for t in tokens])
+        return shingles_of_runs(flat, lengths, k)
 
 
 def shingle_hashes(token_hashes: np.ndarray, k: int, *, cap: int | None = None) -> np.ndarray:
@@ -134,6 +110,41 @@ def shingle_hashes(token_hashes: np.ndarray, k: int, *, cap: int | None = None) 
     if cap is not None and len(unique) > cap:
         unique = unique[:cap]
     return unique
+
+
+def shingles_of_runs(flat: np.ndarray, lengths: np.ndarray, k: int) -> list[np.ndarray]:
+    """Sorted distinct ``k``-shingle hashes of each run of token hashes (no window crosses runs).
+
+    Args:
+        flat: Token hashes of all runs, one after the other.
+        lengths: Tokens in each run (they sum to ``len(flat)``).
+        k: Tokens per shingle; a run shorter than ``k`` is one shingle (none when empty).
+    """
+    if not len(lengths) or len(flat) == 0:
+        return [_EMPTY] * len(lengths)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    total = len(flat)
+    # Windows of k tokens starting anywhere, then those that stay inside their list.
+    count = max(total - k + 1, 0)
+    with np.errstate(over="ignore"):
+        combined = flat[:count].copy()
+        for offset in range(1, k):
+            combined = combined * _MIX_MULTIPLIER + flat[offset : count + offset]
+    owner = np.repeat(np.arange(len(lengths)), lengths)[:count]
+    inside = np.arange(count) - starts[owner] <= lengths[owner] - k
+    keys, values = owner[inside], _mix(combined[inside])
+    short = np.flatnonzero((lengths > 0) & (lengths < k))
+    if len(short):  # a list shorter than k is one shingle of all its tokens
+        extra = [shingle_hashes(flat[starts[i] : starts[i] + lengths[i]], k) for i in short]
+        keys = np.concatenate([keys, short])
+        values = np.concatenate([values, *extra])
+    order = np.lexsort((values, keys))
+    keys, values = keys[order], values[order]
+    fresh = np.ones(len(keys), dtype=bool)
+    fresh[1:] = (keys[1:] != keys[:-1]) | (values[1:] != values[:-1])
+    keys, values = keys[fresh], values[fresh]
+    bounds = np.searchsorted(keys, np.arange(len(lengths) + 1))
+    return [values[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]
 
 
 class Permutations:
