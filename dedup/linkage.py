@@ -1,14 +1,16 @@
 """Scalable exact average-link clustering of cosine-similar rows: the scaling part of clustering.
 
-Two pieces, both exact (they give what a dense distance matrix and scipy's average linkage
-give, up to float rounding), and both near-linear in practice:
+Two pieces, exact on inputs up to ``EXACT_ROWS`` rows (they give what a dense distance matrix
+and scipy's average linkage give, up to float rounding), near-linear past it:
 
 * :func:`similar_pairs` finds every pair of rows whose cosine similarity reaches a level,
   without the n x n product: the all-pairs search of Bayardo et al. (WWW 2007). Each row is
   split into a prefix of its rarer columns and a suffix of its most common ones, as long as
   the suffix alone cannot reach the level (bounded both by its norm and by the largest weight
   of each column). A pair that reaches the level must then share a prefix column, so only the
-  short postings of rare columns are multiplied; candidates are verified exactly.
+  short postings of rare columns are multiplied; candidates are verified exactly. On large
+  inputs the most common columns (more than ``MAX_POSTINGS`` rows) are left out of the search,
+  which bounds the work per row; pairs are still verified on every column.
 * :func:`average_link_labels` runs average linkage on the graph of those pairs, merging the
   closest pair of clusters first, as the dense algorithm does. Two clusters joined by no pair
   of the graph are further apart on average than the cut, so they never merge below it; the
@@ -74,13 +76,20 @@ def prefix_split(matrix: sp.csr_matrix, min_similarity: float) -> tuple[sp.csr_m
 
 
 def similar_pairs(
-    matrix: sp.csr_matrix, min_similarity: float
+    matrix: sp.csr_matrix, min_similarity: float, *, max_postings: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair of rows with cosine similarity at least ``min_similarity``.
+    """Pairs of rows with cosine similarity at least ``min_similarity``.
+
+    Exact (every such pair) when no column holds more than ``max_postings`` rows. Columns
+    that do (the most common words of a large corpus) are left out of the search, though not
+    of the verified similarity: a pair is then found when it shares rarer columns worth
+    nearly the level (within a quarter of it), which is what two articles of one story do.
+    This bounds the work per row, so the cost grows linearly with the number of rows.
 
     Args:
         matrix: L2-normalized, non-negative rows.
         min_similarity: Level in (0, 1].
+        max_postings: Largest column (rows) searched; None searches every column.
 
     Returns:
         ``(first, second, similarity)``: row indices with ``first < second`` (sorted by
@@ -88,26 +97,33 @@ def similar_pairs(
     """
     n = matrix.shape[0]
     matrix = sp.csr_matrix(matrix, dtype=np.float32)
-    prefix, suffix_bound = prefix_split(matrix, min_similarity)
-    transposed = matrix.T.tocsr()
-    firsts, seconds = [], []
+    searched, slack = matrix, 0.0
+    frequency = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    if max_postings is not None and frequency.max(initial=0) > max_postings:
+        common = frequency > max_postings
+        searched = matrix.copy()
+        searched.data[common[searched.indices]] = 0.0
+        searched.eliminate_zeros()
+        slack = min_similarity / 4
+    # Half the level may stay unindexed: a pair must then share indexed columns worth at least
+    # the other half, which keeps the candidates few.
+    prefix, suffix_bound = prefix_split(searched, min_similarity / 2)
+    transposed = searched.T.tocsr()
+    keys = []
     for start in range(0, n, _ROW_CHUNK):
         partial = (prefix[start : start + _ROW_CHUNK] @ transposed).tocoo()
         row = partial.row + start
         # The prefix part plus the most the suffix can add must reach the level.
-        keep = (partial.col != row) & (partial.data + suffix_bound[row] >= min_similarity - _MARGIN)
+        reach = partial.data + suffix_bound[row] >= min_similarity - slack - _MARGIN
+        keep = (partial.col != row) & reach
         a, b = np.minimum(row[keep], partial.col[keep]), np.maximum(row[keep], partial.col[keep])
-        firsts.append(a)
-        seconds.append(b)
-    if not firsts:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
-    first, second = np.concatenate(firsts), np.concatenate(seconds)
-    key = np.unique(first.astype(np.int64) * n + second)
+        keys.append(np.unique(a.astype(np.int64) * n + b))
+    key = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
     first, second = key // n, key % n
     similarity = np.zeros(len(key))
-    for start in range(0, len(key), 1 << 18):  # exact dot products, in bounded memory
-        a, b = first[start : start + (1 << 18)], second[start : start + (1 << 18)]
+    step = 1 << 14
+    for start in range(0, len(key), step):  # exact dot products, in bounded memory
+        a, b = first[start : start + step], second[start : start + step]
         similarity[start : start + len(a)] = np.asarray(
             matrix[a].multiply(matrix[b]).sum(axis=1), dtype=np.float64
         ).ravel()
@@ -219,7 +235,16 @@ def average_link_labels(
     return np.array([smallest[int(r)] for r in labels], dtype=np.int64)
 
 
+EXACT_ROWS = 20_000  # up to this many rows the pair search is exact; past it, bounded
+MAX_POSTINGS = 300  # rows per searched column past EXACT_ROWS (see similar_pairs)
+
+
 def story_labels(matrix: sp.csr_matrix, threshold: float) -> np.ndarray:
-    """Average-link clusters of the rows cut at cosine distance ``threshold`` (see above)."""
-    pairs = similar_pairs(matrix, 1.0 - threshold - 1e-9)
+    """Average-link clusters of the rows cut at cosine distance ``threshold`` (see above).
+
+    Exact up to ``EXACT_ROWS`` rows; past it the pair search skips the columns of more than
+    ``MAX_POSTINGS`` rows, so its cost grows linearly.
+    """
+    max_postings = None if matrix.shape[0] <= EXACT_ROWS else MAX_POSTINGS
+    pairs = similar_pairs(matrix, 1.0 - threshold - 1e-9, max_postings=max_postings)
     return average_link_labels(matrix, pairs, threshold)
