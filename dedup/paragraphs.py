@@ -25,11 +25,17 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from .config import NormConfig, ParagraphConfig
 from .normalize import normalize_text
-from .shingle import Hasher, Permutations, jaccard_containment, shingles_of_runs, tokenize
+from .shingle import (
+    Hasher,
+    Permutations,
+    jaccard_containment,
+    lsh_index,
+    shingles_of_runs,
+    tokenize,
+)
 from .types import CleanedDocument, RemovedParagraph
 
 _ECHO_EXTRA_TOKENS = 3  # "ảnh 1", "- ảnh 2", "photo 1": a caption may add this many tokens
@@ -218,7 +224,7 @@ class ParagraphCleaner:
 
         perms = Permutations(self.config.num_perm, seed=1)
         signatures = perms.signatures(shingles)
-        lsh = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
+        lsh = lsh_index(self.config.threshold, self.config.num_perm)
         for k in range(len(keys)):
             minhash = perms.lean_minhash(signatures[k])
             for other in sorted(lsh.query(minhash)):

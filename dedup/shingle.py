@@ -11,13 +11,15 @@ with datasketch's ``affine32`` scheme (``h_i(x) = (a_i * x + b_i) mod 2**32`` on
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
 from collections.abc import Sequence
 
 import numpy as np
-from datasketch import LeanMinHash
+from datasketch import LeanMinHash, MinHashLSH
+from datasketch.lsh import _optimal_param
 
 _TOKEN = re.compile(r"\w+")
 _MIX_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
@@ -199,6 +201,20 @@ class Permutations:
     def lean_minhash(self, signature: np.ndarray) -> LeanMinHash:
         """Wrap one signature row for datasketch's LSH index."""
         return LeanMinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
+
+
+@functools.lru_cache(maxsize=64)
+def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Datasketch's optimal (bands, rows) for a threshold: a numeric integration, so cached."""
+    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return int(bands), int(rows)
+
+
+def lsh_index(threshold: float, num_perm: int) -> MinHashLSH:
+    """A new datasketch ``MinHashLSH`` index, as ``MinHashLSH(threshold, num_perm)`` builds it."""
+    return MinHashLSH(
+        threshold=threshold, num_perm=num_perm, params=_lsh_params(threshold, num_perm)
+    )
 
 
 def jaccard_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
