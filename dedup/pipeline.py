@@ -26,15 +26,21 @@ from .types import ArticleResult, CleanedDocument, Cluster, Document, DupGroup, 
 
 @dataclass(slots=True)
 class _Timer:
-    """Collects per-stage wall-clock seconds into ``stats``."""
+    """Collects per-stage wall-clock seconds into ``stats``; reports stage ends to ``progress``."""
 
     stats: dict[str, float]
+    progress: Progress | None = None
+    articles: int = 0
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
+        if self.progress and self.articles:
+            self.progress(name, 0, self.articles)
         yield
         self.stats[f"seconds_{name}"] = round(time.perf_counter() - start, 4)
+        if self.progress and self.articles:
+            self.progress(name, self.articles, self.articles)
 
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
@@ -120,10 +126,11 @@ def run(
     """
     config = config or PipelineConfig()
     stats: dict[str, float] = {}
-    timer = _Timer(stats)
+    timer = _Timer(stats, progress)
     rejects = list(rejected)
     with timer.stage("read"):
         docs = unique_documents(documents, config, rejects)
+    timer.articles = len(docs)
     hasher = Hasher()
     with timer.stage("paragraphs"):
         cleaned, tokens, shingle_sets = clean_paragraphs(docs, config, hasher, progress)

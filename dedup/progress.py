@@ -26,14 +26,16 @@ class ProgressPrinter:
         self._stage = ""
         self._started = 0.0
         self._drawn = 0.0
+        self._ended = False
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         """Report that ``done`` of ``total`` items of ``stage`` are finished."""
         now = time.perf_counter()
         if stage != self._stage:
-            self._stage, self._started, self._drawn = stage, now, 0.0
-        if done < total and now - self._drawn < _MIN_INTERVAL:
+            self._stage, self._started, self._drawn, self._ended = stage, now, 0.0, False
+        if self._ended or (done < total and now - self._drawn < _MIN_INTERVAL):
             return
+        self._ended = done >= total
         self._drawn = now
         rate = done / max(now - self._started, 1e-9)
         line = f"{stage}: {done:,}/{total:,} ({rate:,.0f}/s)"

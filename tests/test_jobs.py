@@ -72,3 +72,17 @@ def test_progress_printer_draws_one_line_and_ends_it():
     assert "paragraphs: 10/100" in text
     assert text.endswith("paragraphs: 100/100 (" + text.rsplit("(", 1)[1])
     assert text.endswith("/s)\n")
+
+
+def test_progress_reports_each_stage_once():
+    from dedup.api import run_files
+
+    stream = Terminal()
+    run_files([], progress=ProgressPrinter(stream))
+    finished = [line.rsplit("\r\x1b[K", 1)[-1] for line in stream.getvalue().split("\n")[:-1]]
+    assert [line.split(":")[0] for line in finished] == [
+        "paragraphs",
+        "near_duplicates",
+        "clustering",
+    ]
+    assert all(line.startswith(f"{line.split(':')[0]}: 5/5 (") for line in finished)
