@@ -27,6 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from .config import ClusterConfig
 from .linkage import story_labels
 from .shingle import features
+from .tfidf import tfidf_from_tokens
 
 _SAME_TIME_FACTOR = 0.6  # share of the text distance left for articles published together
 
@@ -103,7 +104,7 @@ class EventStoryClusterer:
         config = self.config
         n = len(bodies)
         self.matrix_, self.feature_names_ = (
-            tfidf_matrix(bodies, titles, title_weight=config.title_weight)
+            tfidf_from_tokens(bodies, titles, title_weight=config.title_weight)
             if n
             else (sp.csr_matrix((0, 0)), np.array([]))
         )
