@@ -23,11 +23,12 @@ Rows must be L2-normalized with non-negative entries (TF-IDF vectors).
 from __future__ import annotations
 
 import heapq
+import itertools
 
 import numpy as np
 import scipy.sparse as sp
 
-_ROW_CHUNK = 4096  # rows whose candidates are gathered at once
+_PRODUCT_BUDGET = 8_000_000  # candidate entries gathered at once (about 100 MB)
 _MARGIN = 1e-6  # float slack: index a little more than the bound requires
 
 
@@ -110,8 +111,8 @@ def similar_pairs(
     prefix, suffix_bound = prefix_split(searched, min_similarity / 2)
     transposed = searched.T.tocsr()
     keys = []
-    for start in range(0, n, _ROW_CHUNK):
-        partial = (prefix[start : start + _ROW_CHUNK] @ transposed).tocoo()
+    for start, stop in _row_chunks(prefix, np.diff(transposed.indptr)):
+        partial = (prefix[start:stop] @ transposed).tocoo()
         row = partial.row + start
         # The prefix part plus the most the suffix can add must reach the level.
         reach = partial.data + suffix_bound[row] >= min_similarity - slack - _MARGIN
@@ -129,6 +130,21 @@ def similar_pairs(
         ).ravel()
     keep = similarity >= min_similarity
     return first[keep], second[keep], similarity[keep]
+
+
+def _row_chunks(prefix: sp.csr_matrix, postings: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges whose products with the postings hold about ``_PRODUCT_BUDGET`` entries."""
+    work = np.bincount(
+        np.repeat(np.arange(prefix.shape[0]), np.diff(prefix.indptr)),
+        weights=postings[prefix.indices].astype(np.float64),
+        minlength=prefix.shape[0],
+    )
+    bounds = np.searchsorted(
+        np.cumsum(work), np.arange(1, 1 + work.sum() // _PRODUCT_BUDGET) * _PRODUCT_BUDGET
+    )
+    edges = sorted({0, prefix.shape[0], *(int(b) + 1 for b in bounds)})
+    edges = [e for e in edges if e <= prefix.shape[0]]
+    return list(itertools.pairwise(edges))
 
 
 def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
