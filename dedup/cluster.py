@@ -178,7 +178,12 @@ class EventStoryClusterer:
         block = self.matrix_[list(rows)]
         columns = np.unique(block.indices)
         centroid = np.asarray(block[:, columns].sum(axis=0)).ravel() / len(rows)
-        best = np.argsort(-centroid, kind="stable")[:count]
+        if len(centroid) > count:  # only values at least the count-th largest can rank
+            kth = np.partition(centroid, len(centroid) - count)[len(centroid) - count]
+            near = np.flatnonzero(centroid >= kth)
+            best = near[np.argsort(-centroid[near], kind="stable")][:count]
+        else:
+            best = np.argsort(-centroid, kind="stable")[:count]
         return tuple(str(self.feature_names_[columns[i]]) for i in best if centroid[i] > 0)
 
 

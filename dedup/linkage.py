@@ -58,8 +58,10 @@ def prefix_split(matrix: sp.csr_matrix, min_similarity: float) -> tuple[sp.csr_m
     column_max = np.zeros(width)
     np.maximum.at(column_max, matrix.indices, data)
     rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
-    # Within each row, most frequent columns first: they form the suffix.
-    order = np.lexsort((matrix.indices, -frequency[matrix.indices], rows))
+    # Within each row, most frequent columns first (ties by column): they form the suffix.
+    rank = np.empty(width, dtype=np.int64)
+    rank[np.lexsort((np.arange(width), -frequency))] = np.arange(width)
+    order = np.argsort(rows * np.int64(width) + rank[matrix.indices], kind="stable")
     sorted_data = data[order]
     starts = matrix.indptr[:-1]
     norm_bound = np.sqrt(_segment_cumsum(sorted_data**2, starts))
