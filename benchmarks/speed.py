@@ -22,6 +22,7 @@ Each result is one JSON line. Example::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import re
@@ -227,6 +228,32 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
+def cluster_scaling(paths: list[Path], repeat: int) -> dict[str, object]:
+    """Seconds of the clustering stage alone at each size, and the ratio between sizes."""
+    from dedup.cluster import EventStoryClusterer
+    from dedup.io.dates import parse_date
+    from dedup.normalize import normalize_text
+    from dedup.shingle import tokenize
+
+    seconds = {}
+    for path in paths:
+        bodies, titles, dates = [], [], []
+        with path.open(encoding="utf-8") as stream:
+            for line in stream:
+                record = json.loads(line)
+                bodies.append(tokenize(normalize_text(record["text"])))
+                titles.append(tokenize(normalize_text(record["title"])))
+                dates.append(parse_date(record["date"]))
+
+        def fit(bodies: list = bodies, titles: list = titles, dates: list = dates) -> None:
+            EventStoryClusterer().fit(bodies, titles=titles, published=dates)
+
+        seconds[len(bodies)] = round(_median(fit, repeat), 3)
+    sizes = sorted(seconds)
+    ratios = {f"{b}/{a}": round(seconds[b] / seconds[a], 2) for a, b in itertools.pairwise(sizes)}
+    return {"benchmark": "speed-clustering", "seconds": seconds, "time_ratios": ratios}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Generate corpora, run the pipeline, the floor and the peers, print one line per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -241,9 +268,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--real", type=Path, nargs="+", default=[DATA / "vims.jsonl", DATA / "ktlab.jsonl"]
     )
+    parser.add_argument(
+        "--cluster-only",
+        action="store_true",
+        help="Time only the clustering stage at each size (near-linear check).",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    for n in (int(s) for s in args.sizes.split(",")):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.cluster_only:
+        paths = [corpus_path(n, args.seed, args.cache, args.real) for n in sizes]
+        print(json.dumps(cluster_scaling(paths, args.repeat)), flush=True)
+        return
+    for n in sizes:
         path = corpus_path(n, args.seed, args.cache, args.real)
         texts = []
         with path.open(encoding="utf-8") as stream:
