@@ -12,6 +12,7 @@ from .config import PipelineConfig
 from .errors import InputError
 from .io.dates import parse_date
 from .io.readers import FieldNames, read_documents
+from .parallel import Progress
 from .types import Document, Rejected, Result
 
 
@@ -91,9 +92,10 @@ def run_files(
     *,
     fields: FieldNames | None = None,
     cluster: bool = True,
+    progress: Progress | None = None,
 ) -> Result:
     """Read ``inputs`` (see :func:`read`) and run the pipeline on them."""
     config = config or PipelineConfig()
     rejected: list[Rejected] = []
     docs = read(inputs, fields=fields, on_error=config.on_error, rejected=rejected)
-    return pipeline.run(docs, config, rejected=rejected, cluster=cluster)
+    return pipeline.run(docs, config, rejected=rejected, cluster=cluster, progress=progress)

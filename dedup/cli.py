@@ -20,6 +20,8 @@ from .config import ClusterConfig, NearDupConfig, PipelineConfig
 from .errors import DedupError
 from .io.readers import FieldNames
 from .io.writers import atomic_output, write_rejects
+from .progress import ProgressPrinter
+from .progress import wanted as progress_wanted
 from .report import iter_records, to_json, to_markdown, to_text
 from .types import Result
 
@@ -80,6 +82,7 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Worker processes; the output is the same for any number.",
         ),
+        click.option("-q", "--quiet", is_flag=True, help="No progress line on standard error."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -186,7 +189,10 @@ def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
         date=options["date_field"],
         url=options["url_field"],
     )
-    result = api.run_files(options["inputs"], _config(options), fields=fields, cluster=cluster)
+    progress = ProgressPrinter() if progress_wanted(options.get("quiet", False)) else None
+    result = api.run_files(
+        options["inputs"], _config(options), fields=fields, cluster=cluster, progress=progress
+    )
     if options["rejects"] is not None:
         write_rejects(options["rejects"], result.rejected)
     if result.rejected:

@@ -13,9 +13,9 @@ The stage has three parts, kept apart:
   are unrelated (distance 1). Events therefore always nest inside stories.
 
 Scaling: two clusters can merge under average linkage at height ``t`` only if some pair across
-them is closer than ``t``. So the clustering is exact when run separately inside each connected
-component of the graph of pairs closer than the story threshold; that graph comes from a
-chunked sparse product ``X @ X.T``, never a dense n x n matrix.
+them is closer than ``t``. So stories come from exact average linkage over the sparse graph of
+pairs closer than the story threshold (:mod:`dedup.linkage`), never a dense n x n matrix;
+only events, inside one story, use a dense matrix.
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ from datetime import datetime
 import numpy as np
 import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .config import ClusterConfig
-from .features import document_features
+from .linkage import story_labels
+from .tfidf import tfidf_from_tokens
 
-_ROW_CHUNK = 2048  # rows of X @ X.T computed at once
 _MIN_BACKGROUND_DOCS = 30  # fewer articles cannot show what an unrelated pair looks like
 _BACKGROUND_ROWS = 1500  # articles whose pairs are measured (a fixed-seed sample past this)
 _MAD_TO_SD = 1.4826  # median absolute deviation of a normal distribution, in standard deviations
@@ -118,24 +117,6 @@ def cut_heights(matrix: sp.csr_matrix, config: ClusterConfig) -> tuple[float, fl
     return min(height(config.event_threshold, config.event_z), story), story
 
 
-def similarity_graph(matrix: sp.csr_matrix, min_similarity: float) -> sp.csr_matrix:
-    """Pairs of rows whose cosine similarity reaches ``min_similarity`` (upper triangle)."""
-    n = matrix.shape[0]
-    blocks = []
-    transposed = matrix.T.tocsc()
-    for start in range(0, n, _ROW_CHUNK):
-        block = (matrix[start : start + _ROW_CHUNK] @ transposed).tocoo()
-        keep = (block.data >= min_similarity) & (block.col > block.row + start)
-        blocks.append(
-            sp.coo_matrix(
-                (block.data[keep], (block.row[keep] + start, block.col[keep])), shape=(n, n)
-            )
-        )
-    if not blocks:
-        return sp.csr_matrix((n, n))
-    return sp.csr_matrix(sum(blocks[1:], blocks[0]))
-
-
 def _average_link(distances: np.ndarray, threshold: float) -> np.ndarray:
     """Flat average-link clusters of a square distance matrix cut at ``threshold``."""
     if len(distances) == 1:
@@ -194,18 +175,15 @@ class EventStoryClusterer:
         """
         config = self.config
         n = len(bodies)
-        docs = [
-            document_features(
-                body,
-                title,
-                names[i] if names is not None else (),
+        self.matrix_, self.feature_names_ = (
+            tfidf_from_tokens(
+                bodies,
+                titles,
+                names if names is not None else [()] * n,
                 title_weight=config.title_weight,
                 name_weight=config.name_weight,
+                min_df=config.min_df if n >= _MIN_BACKGROUND_DOCS else 1,
             )
-            for i, (body, title) in enumerate(zip(bodies, titles, strict=True))
-        ]
-        self.matrix_, self.feature_names_ = (
-            tfidf_matrix(docs, min_df=config.min_df if n >= _MIN_BACKGROUND_DOCS else 1)
             if n
             else (sp.csr_matrix((0, 0)), np.array([]))
         )
@@ -213,23 +191,20 @@ class EventStoryClusterer:
         days = np.array([_days(p) for p in published], dtype=np.float64)
         stories = np.full(n, -1, dtype=np.int64)
         events = np.full(n, -1, dtype=np.int64)
-        graph = similarity_graph(self.matrix_, 1.0 - self.story_threshold_) if n else None
-        n_blocks, block_of = connected_components(graph, directed=False) if n else (0, [])
-        members_of: list[list[int]] = [[] for _ in range(n_blocks)]
-        for i, block in enumerate(block_of):
-            members_of[block].append(i)
-        next_story = next_event = 0
-        for members in members_of:
-            index = np.array(members)
-            distances = self._distances(index)
-            for story in self._split(distances, self.story_threshold_):
-                stories[index[story]] = next_story
-                next_story += 1
-                sub = index[story]
-                event_distances = self._with_dates(distances[np.ix_(story, story)], days[sub])
-                for event in self._split(event_distances, self.event_threshold_):
-                    events[sub[event]] = next_event
-                    next_event += 1
+        # Stories: exact average link over the graph of close pairs (dedup/linkage.py), so
+        # no dense matrix spans more than one story; events: inside each story.
+        story_of = story_labels(self.matrix_, self.story_threshold_) if n else []
+        members_of: dict[int, list[int]] = {}
+        for i, story in enumerate(story_of):
+            members_of.setdefault(int(story), []).append(i)
+        next_event = 0
+        for next_story, members in enumerate(members_of.values()):
+            sub = np.array(members)
+            stories[sub] = next_story
+            event_distances = self._with_dates(self._distances(sub), days[sub])
+            for event in self._split(event_distances, self.event_threshold_):
+                events[sub[event]] = next_event
+                next_event += 1
         self.story_labels_ = _renumber(stories)
         self.event_labels_ = _renumber(events)
         return self
@@ -277,7 +252,12 @@ class EventStoryClusterer:
         block = self.matrix_[list(rows)]
         columns = np.unique(block.indices)
         centroid = np.asarray(block[:, columns].sum(axis=0)).ravel() / len(rows)
-        best = np.argsort(-centroid, kind="stable")[:count]
+        if len(centroid) > count:  # only values at least the count-th largest can rank
+            kth = np.partition(centroid, len(centroid) - count)[len(centroid) - count]
+            near = np.flatnonzero(centroid >= kth)
+            best = near[np.argsort(-centroid[near], kind="stable")][:count]
+        else:
+            best = np.argsort(-centroid, kind="stable")[:count]
         return tuple(str(self.feature_names_[columns[i]]) for i in best if centroid[i] > 0)
 
 

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from .config import NearDupConfig, ShingleConfig
-from .shingle import Permutations, jaccard_containment
+from .shingle import Permutations, jaccard_containment, lsh_index
 
 
 class UnionFind:
@@ -119,7 +118,7 @@ class NearDuplicateFinder:
         config = self.config
         perms = Permutations(self.shingles.num_perm, self.shingles.seed)
         signatures = perms.signatures(shingle_sets)
-        lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=self.shingles.num_perm)
+        lsh = lsh_index(config.lsh_threshold, self.shingles.num_perm)
         exact: dict[bytes, int] = {}
         sets = UnionFind(len(shingle_sets))
         self.n_candidates_ = self.n_verified_ = 0

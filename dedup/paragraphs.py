@@ -18,17 +18,25 @@ anything stays):
 from __future__ import annotations
 
 import math
+import re
+import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from .config import NormConfig, ParagraphConfig
 from .normalize import normalize_text
-from .shingle import Hasher, Permutations, jaccard_containment, tokenize
+from .shingle import (
+    Hasher,
+    Permutations,
+    jaccard_containment,
+    lsh_index,
+    shingles_of_runs,
+    tokenize,
+)
 from .types import CleanedDocument, RemovedParagraph
 
 _ECHO_EXTRA_TOKENS = 3  # "ảnh 1", "- ảnh 2", "photo 1": a caption may add this many tokens
@@ -37,6 +45,7 @@ _OVERLAP_SAMPLE = 20  # articles sampled when checking that boilerplate hosts di
 # Longer paragraphs are not checked for being glued to themselves: a glued caption or lead is
 # short, and the check normalizes the paragraph 14 times (a 5 MB paragraph would take seconds).
 _MAX_SELF_REPEAT_CHARS = 20_000
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(slots=True)
@@ -52,6 +61,7 @@ class Paragraphs:
         removed: Index -> removal record of a paragraph removed whole.
         trimmed: Index -> removal record of the second copy cut from a self-glued paragraph
             (the paragraph itself stays).
+        hashes: 64-bit token hashes of each paragraph (so later stages need not hash again).
     """
 
     doc_id: str
@@ -61,6 +71,7 @@ class Paragraphs:
     shingles: list[np.ndarray]
     removed: dict[int, RemovedParagraph] = field(default_factory=dict)
     trimmed: dict[int, RemovedParagraph] = field(default_factory=dict)
+    hashes: list[np.ndarray] = field(default_factory=list)
 
     def kept(self) -> list[int]:
         """Indices of the paragraphs still kept."""
@@ -72,8 +83,12 @@ def split_paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def split_self_repeat(paragraph: str) -> tuple[str, str] | None:
+def split_self_repeat(paragraph: str, *, normalized: str | None = None) -> tuple[str, str] | None:
     """Split a paragraph that is a text glued to a copy of itself.
+
+    Args:
+        paragraph: One paragraph as given.
+        normalized: ``normalize_text(paragraph)`` when the caller has it (saves work).
 
     Returns:
         ``(kept, removed)`` when the paragraph is ``X`` + ``X`` (white space between allowed,
@@ -83,6 +98,11 @@ def split_self_repeat(paragraph: str) -> tuple[str, str] | None:
     text = paragraph.strip()
     half = len(text) // 2
     if half < 8 or len(text) > _MAX_SELF_REPEAT_CHARS:
+        return None
+    # Fast rejection: a glued paragraph's word characters, once normalized, are two equal halves.
+    letters = "".join(_WORD.findall(normalize_text(text) if normalized is None else normalized))
+    middle = len(letters) // 2
+    if len(letters) % 2 or letters[:middle] != letters[middle:]:
         return None
     for cut in range(max(1, half - 3), min(len(text) - 1, half + 4)):
         first, second = text[:cut].strip(), text[cut:].strip()
@@ -116,15 +136,23 @@ class ParagraphCleaner:
     ) -> Paragraphs:
         """Split one article and remove what can be seen inside it alone."""
         raw = split_paragraphs(text)
+        normalized = [normalize_text(p, self.norm) for p in raw]
+        default_norm = self.norm == NormConfig()
         trimmed: dict[int, RemovedParagraph] = {}
         for i, paragraph in enumerate(raw):
-            glued = split_self_repeat(paragraph)
+            glued = split_self_repeat(paragraph, normalized=normalized[i] if default_norm else None)
             if glued is not None:
                 raw[i] = glued[0]
+                normalized[i] = normalize_text(glued[0], self.norm)
                 trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
-        tokens = [tokenize(normalize_text(p, self.norm)) for p in raw]
-        shingles = [self.hasher.shingles(t, self.config.k) for t in tokens]
-        doc = Paragraphs(doc_id, source, raw, tokens, shingles, trimmed=trimmed)
+        # Interned, so the many copies of a word share one string (memory at scale).
+        tokens = [list(map(sys.intern, tokenize(n))) for n in normalized]
+        lengths = np.array([len(t) for t in tokens], dtype=np.int64)
+        flat = self.hasher.token_hashes([t for paragraph in tokens for t in paragraph])
+        shingles = shingles_of_runs(flat, lengths, self.config.k)
+        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        hashes = [flat[bounds[i] : bounds[i + 1]] for i in range(len(tokens))]
+        doc = Paragraphs(doc_id, source, raw, tokens, shingles, trimmed=trimmed, hashes=hashes)
         self._mark_title_echoes(doc, title)
         self._mark_repeats(doc)
         return doc
@@ -200,7 +228,7 @@ class ParagraphCleaner:
 
         perms = Permutations(self.config.num_perm, seed=1)
         signatures = perms.signatures(shingles)
-        lsh = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
+        lsh = lsh_index(self.config.threshold, self.config.num_perm)
         for k in range(len(keys)):
             minhash = perms.lean_minhash(signatures[k])
             for other in sorted(lsh.query(minhash)):

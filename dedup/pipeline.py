@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
+
 from .cluster import EventStoryClusterer
 from .config import PipelineConfig
 from .errors import InputError
@@ -18,21 +20,31 @@ from .features import name_sequences
 from .neardup import NearDuplicateFinder
 from .normalize import nfc, normalize_text
 from .paragraphs import ParagraphCleaner
-from .shingle import Hasher, tokenize
+from .parallel import Progress, prepare_paragraphs
+from .shingle import Hasher, shingle_hashes, tokenize
 from .types import ArticleResult, CleanedDocument, Cluster, Document, DupGroup, Rejected, Result
 
 
 @dataclass(slots=True)
 class _Timer:
-    """Collects per-stage wall-clock seconds into ``stats``."""
+    """Collects per-stage wall-clock seconds into ``stats``; reports stage ends to ``progress``."""
 
     stats: dict[str, float]
+    progress: Progress | None = None
+    articles: int = 0
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
+        if self.progress and self.articles:
+            self.progress(name, 0, self.articles)
         yield
         self.stats[f"seconds_{name}"] = round(time.perf_counter() - start, 4)
+        if self.progress and self.articles:
+            self.progress(name, self.articles, self.articles)
+
+
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 def _split_origin(origin: str) -> tuple[str, int]:
@@ -61,14 +73,27 @@ def unique_documents(
 
 
 def clean_paragraphs(
-    docs: list[Document], config: PipelineConfig, hasher: Hasher
-) -> tuple[list[CleanedDocument], list[list[str]]]:
-    """Run the paragraph stage; return cleaned documents and their normalized tokens."""
+    docs: list[Document],
+    config: PipelineConfig,
+    hasher: Hasher,
+    progress: Progress | None = None,
+) -> tuple[list[CleanedDocument], list[list[str]], list[np.ndarray]]:
+    """Run the paragraph stage; return cleaned documents, their tokens and their shingles.
+
+    The per-article part runs in ``config.jobs`` processes; the result does not depend on it.
+    """
     cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
-    prepared = [cleaner.prepare(d.id, d.text, title=d.title, source=d.source) for d in docs]
+    articles = [(d.id, d.text, d.title, d.source) for d in docs]
+    prepared = list(prepare_paragraphs(cleaner, articles, jobs=config.jobs, progress=progress))
     cleaner.mark_boilerplate(prepared)
     tokens = [[t for i in p.kept() for t in p.tokens[i]] for p in prepared]
-    return [cleaner.result(p) for p in prepared], tokens
+    # The shingles of the kept text, from the token hashes the paragraph stage already has.
+    k, cap = config.shingles.k, config.shingles.max_shingles
+    shingle_sets = [
+        shingle_hashes(np.concatenate([_EMPTY, *(p.hashes[i] for i in p.kept())]), k, cap=cap)
+        for p in prepared
+    ]
+    return [cleaner.result(p) for p in prepared], tokens, shingle_sets
 
 
 def run(
@@ -77,6 +102,7 @@ def run(
     *,
     rejected: Iterable[Rejected] = (),
     cluster: bool = True,
+    progress: Progress | None = None,
 ) -> Result:
     """Run the whole pipeline.
 
@@ -87,6 +113,8 @@ def run(
             ``documents`` is consumed, so it may be the list a lazy reader is filling.
         cluster: Run the clustering stage; without it every article is its own event and
             story (``dedup near`` and ``dedup paragraphs`` skip it).
+        progress: Called as ``progress(stage, done, total)`` during long stages (the CLI
+            draws a progress line with it); nothing is reported when None.
 
     Returns:
         The result: one :class:`~dedup.types.ArticleResult` per document, in input order, and
@@ -100,18 +128,15 @@ def run(
     """
     config = config or PipelineConfig()
     stats: dict[str, float] = {}
-    timer = _Timer(stats)
+    timer = _Timer(stats, progress)
     repeated: list[Rejected] = []
     with timer.stage("read"):
         docs = unique_documents(documents, config, repeated)
     rejects = [*rejected, *repeated]  # read after the documents: a reader fills it as it goes
+    timer.articles = len(docs)
     hasher = Hasher()
     with timer.stage("paragraphs"):
-        cleaned, tokens = clean_paragraphs(docs, config, hasher)
-    with timer.stage("shingles"):
-        shingle_sets = [
-            hasher.shingles(t, config.shingles.k, cap=config.shingles.max_shingles) for t in tokens
-        ]
+        cleaned, tokens, shingle_sets = clean_paragraphs(docs, config, hasher, progress)
     with timer.stage("near_duplicates"):
         finder = NearDuplicateFinder(config.neardup, shingles=config.shingles).fit(
             shingle_sets,

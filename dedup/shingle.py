@@ -11,13 +11,15 @@ with datasketch's ``affine32`` scheme (``h_i(x) = (a_i * x + b_i) mod 2**32`` on
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
 from collections.abc import Sequence
 
 import numpy as np
-from datasketch import LeanMinHash
+from datasketch import LeanMinHash, MinHashLSH
+from datasketch.lsh import _optimal_param
 
 _TOKEN = re.compile(r"\w+")
 _MIX_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
@@ -48,23 +50,33 @@ class Hasher:
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
-        self._hashes: list[int] = []
-        self._table = _EMPTY
+        self._table = np.zeros(1024, dtype=np.uint64)  # grown by doubling; first len(_ids) used
 
     def token_hashes(self, tokens: Sequence[str]) -> np.ndarray:
         """Return the 64-bit hash of each token, as a uint64 array."""
-        ids = self._ids
-        missing = [t for t in tokens if t not in ids]
-        if missing:
-            for token in missing:
-                if token not in ids:
-                    ids[token] = len(self._hashes)
-                    digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
-                    self._hashes.append(int.from_bytes(digest, "little"))
-            self._table = np.array(self._hashes, dtype=np.uint64)
         if not tokens:
             return _EMPTY
-        return self._table[np.fromiter((ids[t] for t in tokens), dtype=np.int64, count=len(tokens))]
+        ids = self._ids
+        get = ids.get
+        positions = [get(t, -1) for t in tokens]
+        if -1 in positions:
+            for n, token in enumerate(tokens):
+                if positions[n] == -1:
+                    positions[n] = self._add(token)
+        return self._table[np.array(positions, dtype=np.int64)]
+
+    def _add(self, token: str) -> int:
+        """Hash a token not seen before (or return its id when a repeat in the same call)."""
+        position = self._ids.get(token)
+        if position is not None:
+            return position
+        position = len(self._ids)
+        if position == len(self._table):
+            self._table = np.concatenate([self._table, np.zeros_like(self._table)])
+        digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+        self._table[position] = int.from_bytes(digest, "little")
+        self._ids[token] = position
+        return position
 
     def shingles(self, tokens: Sequence[str], k: int, *, cap: int | None = None) -> np.ndarray:
         """Return the sorted distinct hashes of the ``k``-token shingles of ``tokens``.
@@ -78,6 +90,12 @@ class Hasher:
         """
         hashes = self.token_hashes(tokens)
         return shingle_hashes(hashes, k, cap=cap)
+
+    def shingles_many(self, token_lists: Sequence[Sequence[str]], k: int) -> list[np.ndarray]:
+        """:meth:`shingles` of many short token lists at once (one numpy pass; no cap)."""
+        lengths = np.array([len(t) for t in token_lists], dtype=np.int64)
+        flat = self.token_hashes([t for tokens in token_lists for t in tokens])
+        return shingles_of_runs(flat, lengths, k)
 
 
 def shingle_hashes(token_hashes: np.ndarray, k: int, *, cap: int | None = None) -> np.ndarray:
@@ -96,6 +114,41 @@ def shingle_hashes(token_hashes: np.ndarray, k: int, *, cap: int | None = None) 
     return unique
 
 
+def shingles_of_runs(flat: np.ndarray, lengths: np.ndarray, k: int) -> list[np.ndarray]:
+    """Sorted distinct ``k``-shingle hashes of each run of token hashes (no window crosses runs).
+
+    Args:
+        flat: Token hashes of all runs, one after the other.
+        lengths: Tokens in each run (they sum to ``len(flat)``).
+        k: Tokens per shingle; a run shorter than ``k`` is one shingle (none when empty).
+    """
+    if not len(lengths) or len(flat) == 0:
+        return [_EMPTY] * len(lengths)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    total = len(flat)
+    # Windows of k tokens starting anywhere, then those that stay inside their list.
+    count = max(total - k + 1, 0)
+    with np.errstate(over="ignore"):
+        combined = flat[:count].copy()
+        for offset in range(1, k):
+            combined = combined * _MIX_MULTIPLIER + flat[offset : count + offset]
+    owner = np.repeat(np.arange(len(lengths)), lengths)[:count]
+    inside = np.arange(count) - starts[owner] <= lengths[owner] - k
+    keys, values = owner[inside], _mix(combined[inside])
+    short = np.flatnonzero((lengths > 0) & (lengths < k))
+    if len(short):  # a list shorter than k is one shingle of all its tokens
+        extra = [shingle_hashes(flat[starts[i] : starts[i] + lengths[i]], k) for i in short]
+        keys = np.concatenate([keys, short])
+        values = np.concatenate([values, *extra])
+    order = np.lexsort((values, keys))
+    keys, values = keys[order], values[order]
+    fresh = np.ones(len(keys), dtype=bool)
+    fresh[1:] = (keys[1:] != keys[:-1]) | (values[1:] != values[:-1])
+    keys, values = keys[fresh], values[fresh]
+    bounds = np.searchsorted(keys, np.arange(len(lengths) + 1))
+    return [values[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]
+
+
 class Permutations:
     """The ``num_perm`` hash functions of a MinHash signature, drawn from ``seed``."""
 
@@ -106,46 +159,62 @@ class Permutations:
         self.a = rng.randint(0, 1 << 31, size=num_perm, dtype=np.int64).astype(np.uint32) * 2 + 1
         self.b = rng.randint(0, 1 << 32, size=num_perm, dtype=np.int64).astype(np.uint32)
 
-    def signatures(self, shingle_sets: Sequence[np.ndarray], *, chunk: int = 1 << 16) -> np.ndarray:
+    def signatures(self, shingle_sets: Sequence[np.ndarray], *, chunk: int = 1 << 13) -> np.ndarray:
         """Return the MinHash signatures of many shingle sets at once.
 
         Args:
             shingle_sets: One uint64 array of shingle hashes per document.
             chunk: Shingles hashed per numpy block (bounds memory at ``chunk * num_perm * 4``
-                bytes).
+                bytes; the default keeps a block in the CPU cache, about 4 MB at 128 permutations).
 
         Returns:
             A ``(len(shingle_sets), num_perm)`` uint32 array; an empty set gets the maximum
             value ``2**32 - 1`` everywhere, as in datasketch.
         """
-        out = np.full((len(shingle_sets), self.num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+        n = len(shingle_sets)
+        out = np.full((n, self.num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+        lengths = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=n)
+        present = np.flatnonzero(lengths)
+        if not len(present):
+            return out
+        # Datasketch's affine32 hashes the upper 32 bits of the 64-bit shingle hash.
+        values = (np.concatenate([shingle_sets[i] for i in present]) >> np.uint64(32)).astype(
+            np.uint32
+        )
+        offsets = np.concatenate(([0], np.cumsum(lengths[present])))
+        a, b = self.a[:, None], self.b[:, None]
         start = 0
-        while start < len(shingle_sets):
-            stop, total = start, 0
-            while stop < len(shingle_sets) and (
-                total == 0 or total + len(shingle_sets[stop]) <= chunk
-            ):
-                total += len(shingle_sets[stop])
-                stop += 1
-            self._fill(shingle_sets[start:stop], out[start:stop])
+        while start < len(present):
+            # Documents start..stop-1 whose shingles fit in one block (at least one document).
+            fits = int(np.searchsorted(offsets, offsets[start] + chunk, "right")) - 1
+            stop = max(start + 1, fits)
+            block = values[offsets[start] : offsets[stop]]
+            # Permutation-major layout: each row is contiguous, so the reduction streams.
+            with np.errstate(over="ignore"):
+                permuted = np.multiply(a, block[None, :])
+                permuted += b
+            starts = offsets[start:stop] - offsets[start]
+            out[present[start:stop]] = np.minimum.reduceat(permuted, starts, axis=1).T
             start = stop
         return out
-
-    def _fill(self, sets: Sequence[np.ndarray], out: np.ndarray) -> None:
-        """Compute signatures of ``sets`` into ``out`` (one numpy pass)."""
-        lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
-        present = lengths > 0
-        if not present.any():
-            return
-        values = (np.concatenate([s for s in sets if len(s)]) >> np.uint64(32)).astype(np.uint32)
-        with np.errstate(over="ignore"):
-            permuted = values[:, None] * self.a[None, :] + self.b[None, :]
-        offsets = np.concatenate(([0], np.cumsum(lengths[present])[:-1]))
-        out[present] = np.minimum.reduceat(permuted, offsets, axis=0)
 
     def lean_minhash(self, signature: np.ndarray) -> LeanMinHash:
         """Wrap one signature row for datasketch's LSH index."""
         return LeanMinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
+
+
+@functools.lru_cache(maxsize=64)
+def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Datasketch's optimal (bands, rows) for a threshold: a numeric integration, so cached."""
+    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return int(bands), int(rows)
+
+
+def lsh_index(threshold: float, num_perm: int) -> MinHashLSH:
+    """A new datasketch ``MinHashLSH`` index, as ``MinHashLSH(threshold, num_perm)`` builds it."""
+    return MinHashLSH(
+        threshold=threshold, num_perm=num_perm, params=_lsh_params(threshold, num_perm)
+    )
 
 
 def jaccard_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

@@ -1,0 +1,317 @@
+r"""Speed and scale benchmark: seeded realistic corpora, per-stage figures, floor and peers.
+
+A corpus of ``n`` news-length articles is generated from the real articles of the dev corpora
+(``../shared/data``): stories hold events, each event's articles are rewrites of one real
+article with words swapped, a share of them are syndicated copies of another article of the
+event, and every source appends its own boilerplate (footer, teaser line). Dates, sources and
+gold ``story``/``event`` labels are set, so quality can be scored on the same file.
+
+For each size the benchmark runs, on the same corpus and in the same invocation:
+
+* ``dedup run`` end to end (a subprocess: its wall time, peak RSS and per-stage timings);
+* the floor: plain Python tokenize (``\w+`` of the lower-cased text) and word 5-gram shingles,
+  on one core;
+* signatures: dedup's batch MinHash on its own shingles, against datasketch ``update_batch``
+  (and rensa when installed) on the same shingles, on a sample.
+
+Each result is one JSON line. Example::
+
+    python benchmarks/speed.py --sizes 10000,100000 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+_WORD = re.compile(r"\w+")
+
+
+def load_real(paths: list[Path]) -> list[dict[str, str]]:
+    """The real articles the corpus is built from (title and text)."""
+    articles = []
+    for path in paths:
+        with path.open(encoding="utf-8") as stream:
+            for line in stream:
+                record = json.loads(line)
+                if len(record.get("text", "").split()) >= 150:
+                    articles.append({"title": record.get("title") or "", "text": record["text"]})
+    return articles
+
+
+class CorpusGenerator:
+    """Seeded generator of realistic news corpora built from real articles.
+
+    Args:
+        real: Real articles (``title``, ``text``).
+        seed: Random seed; the same seed and size give the same corpus.
+        sources: Number of outlets.
+    """
+
+    def __init__(self, real: list[dict[str, str]], *, seed: int, sources: int = 300) -> None:
+        self.real = real
+        self.rng = random.Random(seed)
+        words = [w for article in real[:2000] for w in article["text"].split()]
+        self.vocabulary = words  # sampled with corpus frequencies
+        self.sources = [f"outlet{i:03d}.vn" for i in range(sources)]
+        self.footers = {
+            s: [f"Bạn đọc gửi ý kiến về {s}", f"Theo {s.split('.')[0].upper()} tổng hợp"]
+            for s in self.sources
+        }
+
+    def _swap(self, paragraphs: list[str], share: float) -> list[str]:
+        """Replace ``share`` of the words of each paragraph with corpus words."""
+        rng, vocabulary = self.rng, self.vocabulary
+        out = []
+        for paragraph in paragraphs:
+            words = paragraph.split()
+            for position in rng.sample(range(len(words)), int(len(words) * share)):
+                words[position] = rng.choice(vocabulary)
+            out.append(" ".join(words))
+        return out
+
+    def articles(self, n: int) -> list[dict[str, object]]:
+        """Return ``n`` articles in a shuffled (feed-like) order."""
+        rng = self.rng
+        out: list[dict[str, object]] = []
+        story = 0
+        while len(out) < n:
+            base = rng.choice(self.real)
+            base_paragraphs = [p for p in base["text"].splitlines() if p.strip()]
+            start = date(2015, 1, 1) + timedelta(days=rng.randrange(1500))
+            for event in range(rng.choice((1, 1, 2, 3, 4))):
+                # Each event retells the story with a fifth of the words changed.
+                event_paragraphs = self._swap(base_paragraphs, 0.2 if event else 0.0)
+                day = start + timedelta(days=event * rng.randint(8, 40))
+                members: list[list[str]] = []
+                for _ in range(min(1 + int(rng.expovariate(0.25)), 40)):
+                    source = rng.choice(self.sources)
+                    if members and rng.random() < 0.25:  # syndicated copy, maybe truncated
+                        paragraphs = list(rng.choice(members))
+                        paragraphs = paragraphs[
+                            : max(3, int(len(paragraphs) * rng.uniform(0.7, 1)))
+                        ]
+                        paragraphs = self._swap(paragraphs, 0.01)
+                    else:  # rewrite: words swapped, a paragraph dropped, two swapped
+                        paragraphs = self._swap(event_paragraphs, rng.uniform(0.08, 0.3))
+                        if len(paragraphs) > 4:
+                            del paragraphs[rng.randrange(len(paragraphs))]
+                            i = rng.randrange(len(paragraphs) - 1)
+                            paragraphs[i], paragraphs[i + 1] = paragraphs[i + 1], paragraphs[i]
+                    members.append(paragraphs)
+                    tail = list(self.footers[source]) if rng.random() < 0.7 else []
+                    title = " ".join(self._swap([base["title"]], 0.2)[0].split())
+                    when = day + timedelta(days=rng.choice((0, 0, 0, 1, 2)))
+                    out.append(
+                        {
+                            "title": title,
+                            "text": "\n".join(paragraphs + tail),
+                            "source": source,
+                            "date": when.isoformat(),
+                            "story": f"s{story}",
+                            "event": f"s{story}e{event}",
+                        }
+                    )
+            story += 1
+        del out[n:]
+        rng.shuffle(out)
+        for i, article in enumerate(out):
+            article["id"] = f"a{i}"
+        return out
+
+
+def corpus_path(n: int, seed: int, cache: Path, real: list[Path]) -> Path:
+    """Generate the corpus of size ``n`` once (cached as JSONL) and return its path."""
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"speed-{n}-{seed}.jsonl"
+    if not path.exists():
+        generator = CorpusGenerator(load_real(real), seed=seed)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as stream:
+            for start in range(0, n, 50_000):
+                for article in generator.articles(min(50_000, n - start)):
+                    article["id"] = f"a{start + int(str(article['id'])[1:])}"
+                    stream.write(json.dumps(article, ensure_ascii=False) + "\n")
+        tmp.replace(path)
+    return path
+
+
+def floor(texts: list[str]) -> float:
+    """Seconds to tokenize and build word 5-gram shingles of ``texts`` in plain Python."""
+    start = time.perf_counter()
+    for text in texts:
+        tokens = _WORD.findall(text.lower())
+        {" ".join(tokens[i : i + 5]) for i in range(len(tokens) - 4)}
+    return time.perf_counter() - start
+
+
+def signature_rates(texts: list[str], repeat: int) -> dict[str, float]:
+    """Articles/s of dedup's batch signatures and of the peers, on the same shingles."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from dedup.normalize import normalize_text
+    from dedup.shingle import Hasher, Permutations, tokenize
+
+    hasher = Hasher()
+    shingles = [hasher.shingles(tokenize(normalize_text(t)), 5) for t in texts]
+    perms = Permutations(128, seed=1)
+    rates = {"dedup": len(texts) / _median(lambda: perms.signatures(shingles), repeat)}
+    as_bytes = [[int(v).to_bytes(8, "little") for v in s] for s in shingles]
+
+    def datasketch_batch() -> None:
+        for values in as_bytes:
+            MinHash(num_perm=128, seed=1).update_batch(values)
+
+    sample = max(1, len(texts) // 4)  # the peers are slow: a quarter of the documents
+    as_bytes = as_bytes[:sample]
+    rates["datasketch_update_batch"] = sample / _median(datasketch_batch, repeat)
+    try:
+        from rensa import RMinHash
+    except ImportError:
+        return rates
+    as_text = [[str(v) for v in s.tolist()] for s in shingles[:sample]]
+
+    def rensa_update() -> None:
+        for values in as_text:
+            RMinHash(num_perm=128, seed=1).update(values)
+
+    rates["rensa"] = sample / _median(rensa_update, repeat)
+    del np
+    return rates
+
+
+def _median(work: object, repeat: int) -> float:
+    """Median wall seconds of ``repeat`` calls of ``work``."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_dedup(path: Path, jobs: int, timeout: float) -> dict[str, float]:
+    """Run ``dedup run`` end to end in a subprocess; wall seconds, peak RSS and stage stats."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.json"
+        command = [sys.executable, "-m", "dedup", "run", str(path), "--format", "json"]
+        command += ["-o", str(out), "--jobs", str(jobs), "--quiet"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        subprocess.run(command, check=True, timeout=timeout, cwd=ROOT, env=_env())
+        seconds = time.perf_counter() - start
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        stats = json.loads(out.read_text(encoding="utf-8"))["stats"]
+    figures = {"seconds": round(seconds, 3), "stages": stats}
+    # ru_maxrss of children is the largest child so far: exact for the first (largest) run.
+    figures["peak_rss_mb"] = round(max(peak_kb, before) / 1024, 1)
+    return figures
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def cluster_scaling(paths: list[Path], repeat: int) -> dict[str, object]:
+    """Seconds of the clustering stage alone at each size, and the ratio between sizes."""
+    from dedup.cluster import EventStoryClusterer
+    from dedup.io.dates import parse_date
+    from dedup.normalize import normalize_text
+    from dedup.shingle import tokenize
+
+    seconds = {}
+    for path in paths:
+        bodies, titles, dates = [], [], []
+        with path.open(encoding="utf-8") as stream:
+            for line in stream:
+                record = json.loads(line)
+                bodies.append(tokenize(normalize_text(record["text"])))
+                titles.append(tokenize(normalize_text(record["title"])))
+                dates.append(parse_date(record["date"]))
+
+        def fit(bodies: list = bodies, titles: list = titles, dates: list = dates) -> None:
+            EventStoryClusterer().fit(bodies, titles=titles, published=dates)
+
+        seconds[len(bodies)] = round(_median(fit, repeat), 3)
+    sizes = sorted(seconds)
+    ratios = {f"{b}/{a}": round(seconds[b] / seconds[a], 2) for a, b in itertools.pairwise(sizes)}
+    return {"benchmark": "speed-clustering", "seconds": seconds, "time_ratios": ratios}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Generate corpora, run the pipeline, the floor and the peers, print one line per size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="2000", help="Comma-separated corpus sizes.")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=2, help="dedup --jobs")
+    parser.add_argument("--repeat", type=int, default=3, help="Repeats of the floor and peers.")
+    parser.add_argument("--e2e-repeat", type=int, default=1, help="Repeats of dedup run.")
+    parser.add_argument("--sample", type=int, default=4000, help="Articles for the peers.")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dedup-bench")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="Seconds per dedup run.")
+    parser.add_argument(
+        "--real", type=Path, nargs="+", default=[DATA / "vims.jsonl", DATA / "ktlab.jsonl"]
+    )
+    parser.add_argument(
+        "--cluster-only",
+        action="store_true",
+        help="Time only the clustering stage at each size (near-linear check).",
+    )
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.cluster_only:
+        paths = [corpus_path(n, args.seed, args.cache, args.real) for n in sizes]
+        print(json.dumps(cluster_scaling(paths, args.repeat)), flush=True)
+        return
+    for n in sizes:
+        path = corpus_path(n, args.seed, args.cache, args.real)
+        texts = []
+        with path.open(encoding="utf-8") as stream:
+            for line in stream:
+                texts.append(json.loads(line)["text"])
+        floor_seconds = _median(lambda texts=texts: floor(texts), args.repeat)
+        rates = signature_rates(texts[: args.sample], args.repeat)
+        runs = [run_dedup(path, args.jobs, args.timeout) for _ in range(args.e2e_repeat)]
+        run = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+        floor_rate = n / floor_seconds
+        line = {
+            "benchmark": "speed",
+            "articles": n,
+            "seed": args.seed,
+            "jobs": args.jobs,
+            "dedup_seconds": run["seconds"],
+            "dedup_articles_per_s": round(n / run["seconds"], 1),
+            "peak_rss_mb": run["peak_rss_mb"],
+            "stages": {k: v for k, v in run["stages"].items() if k.startswith("seconds_")},
+            "floor_seconds": round(floor_seconds, 3),
+            "floor_articles_per_s": round(floor_rate, 1),
+            "dedup_over_floor": round(run["seconds"] / floor_seconds, 2),
+            "signatures_articles_per_s": {k: round(v, 1) for k, v in rates.items()},
+            "signatures_over_floor": round(rates["dedup"] / floor_rate, 2),
+            "signatures_over_peers": {
+                k: round(rates["dedup"] / v, 2) for k, v in rates.items() if k != "dedup"
+            },
+            "counts": {k: v for k, v in run["stages"].items() if not k.startswith("seconds_")},
+        }
+        print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The speed benchmark runs end to end on a small corpus and its generator is seeded."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, SHARED_DATA
+
+
+def test_speed_benchmark_prints_one_json_line_per_size(tmp_path):
+    if not (SHARED_DATA / "vims.jsonl").exists():
+        pytest.skip("dev corpus not available")
+    command = [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--sizes", "150,300"]
+    command += ["--repeat", "1", "--sample", "100", "--cache", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["articles"] for line in lines] == [150, 300]
+    for line in lines:
+        assert line["dedup_over_floor"] > 0
+        assert line["signatures_articles_per_s"]["dedup"] > 0
+        assert "datasketch_update_batch" in line["signatures_over_peers"]
+        assert line["counts"]["articles"] == line["articles"]
+    first = (tmp_path / "speed-300-1.jsonl").read_bytes()
+    (tmp_path / "speed-300-1.jsonl").unlink()
+    subprocess.run(command, capture_output=True, check=True, cwd=tmp_path)
+    assert (tmp_path / "speed-300-1.jsonl").read_bytes() == first

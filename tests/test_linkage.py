@@ -1,0 +1,98 @@
+"""The scalable clustering path equals the dense one: pairs complete, labels identical."""
+
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import SHARED_DATA
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+from sklearn.preprocessing import normalize
+
+from dedup.linkage import average_link_labels, similar_pairs, story_labels
+from dedup.normalize import normalize_text
+from dedup.shingle import tokenize
+from dedup.tfidf import tfidf_from_tokens
+
+
+def partition(labels):
+    groups = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(int(label), set()).add(i)
+    return {frozenset(g) for g in groups.values()}
+
+
+def dense_labels(matrix, threshold):
+    """The reference: scipy average linkage on the full dense distance matrix."""
+    distances = np.clip(1.0 - (matrix @ matrix.T).toarray().astype(np.float64), 0.0, 1.0)
+    np.fill_diagonal(distances, 0.0)
+    tree = linkage(squareform(distances, checks=False), method="average")
+    return fcluster(tree, t=threshold + 1e-9, criterion="distance")
+
+
+def planted(seed, n, width=80, topics=8):
+    """Sparse non-negative rows around a few topic centres, L2-normalized."""
+    rng = np.random.default_rng(seed)
+    centres = rng.random((topics, width)) * (rng.random((topics, width)) < 0.25)
+    noise = rng.random((n, width)) * (rng.random((n, width)) < 0.15) * rng.uniform(0.2, 2.0)
+    rows = centres[rng.integers(0, topics, n)] + noise
+    return normalize(sp.csr_matrix(rows.astype(np.float32)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("threshold", [0.3, 0.6, 0.8, 0.95])
+def test_graph_average_link_equals_dense(seed, threshold):
+    matrix = planted(seed, 150)
+    assert partition(story_labels(matrix, threshold)) == partition(dense_labels(matrix, threshold))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_similar_pairs_finds_every_close_pair(seed):
+    matrix = planted(seed, 200)
+    level = 0.4
+    dense = (matrix @ matrix.T).toarray()
+    first, second = np.triu_indices(200, 1)
+    close = dense[first, second] >= level
+    expected = set(zip(first[close].tolist(), second[close].tolist(), strict=True))
+    got_first, got_second, got_similarity = similar_pairs(matrix, level)
+    assert set(zip(got_first.tolist(), got_second.tolist(), strict=True)) == expected
+    assert np.allclose(got_similarity, dense[got_first, got_second], atol=1e-5)
+
+
+def vims_matrix(n):
+    """TF-IDF of the first ``n`` ViMs articles, as the clusterer builds it."""
+    path = SHARED_DATA / "vims.jsonl"
+    if not path.exists():
+        pytest.skip("dev corpus not available")
+    records = [json.loads(line) for line in path.open(encoding="utf-8")][:n]
+    bodies = [tokenize(normalize_text(r["text"])) for r in records]
+    titles = [tokenize(normalize_text(r["title"] or "")) for r in records]
+    return tfidf_from_tokens(bodies, titles, title_weight=2)[0]
+
+
+def test_real_articles_cluster_as_the_dense_algorithm():
+    """ViMs articles at and around the default story cut."""
+    matrix = vims_matrix(400)
+    for threshold in (0.7, 0.8, 0.9):
+        assert partition(story_labels(matrix, threshold)) == partition(
+            dense_labels(matrix, threshold)
+        )
+
+
+def test_no_pairs_means_singletons():
+    matrix = normalize(sp.identity(5, format="csr", dtype=np.float32))
+    labels = average_link_labels(matrix, similar_pairs(matrix, 0.5), 0.5)
+    assert labels.tolist() == [0, 1, 2, 3, 4]
+
+
+def test_bounded_search_keeps_the_close_pairs_of_real_articles():
+    """Leaving the most common words out of the search still finds nearly every close pair."""
+    matrix = vims_matrix(400)
+    for level in (0.2, 0.4):
+        exact = similar_pairs(matrix, level)
+        bounded = similar_pairs(matrix, level, max_postings=20)
+        found = set(zip(bounded[0].tolist(), bounded[1].tolist(), strict=True))
+        expected = set(zip(exact[0].tolist(), exact[1].tolist(), strict=True))
+        assert found <= expected
+        assert len(found) >= 0.95 * len(expected)

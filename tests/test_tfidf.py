@@ -1,0 +1,52 @@
+"""The fast TF-IDF equals scikit-learn's TfidfVectorizer over dedup's features."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import SHARED_DATA, body
+
+from dedup.cluster import tfidf_matrix
+from dedup.features import document_features, name_sequences
+from dedup.normalize import normalize_text
+from dedup.shingle import tokenize
+from dedup.tfidf import tfidf_from_tokens
+
+
+def same(bodies, titles, weight, names=None, min_df=1):
+    docs = [
+        document_features(b, t, names[i] if names else (), title_weight=weight, name_weight=1)
+        for i, (b, t) in enumerate(zip(bodies, titles, strict=True))
+    ]
+    reference, reference_names = tfidf_matrix(docs, min_df=min_df)
+    fast, fast_names = tfidf_from_tokens(
+        bodies, titles, names, title_weight=weight, name_weight=1, min_df=min_df
+    )
+    assert list(fast_names) == list(reference_names)
+    assert fast.shape == reference.shape
+    assert abs(fast - reference).max() <= 1e-6 if fast.nnz else reference.nnz == 0
+    assert np.array_equal(np.sort(fast.data), np.sort(reference.data))
+
+
+@pytest.mark.parametrize(
+    ("weight", "with_names", "min_df"), [(0, False, 1), (1, True, 1), (2, True, 2), (5, False, 3)]
+)
+def test_real_articles(weight, with_names, min_df):
+    path = SHARED_DATA / "ktlab.jsonl"
+    if not path.exists():
+        pytest.skip("dev corpus not available")
+    records = [json.loads(line) for line in path.open(encoding="utf-8")][:150]
+    bodies = [tokenize(normalize_text(r["text"])) for r in records]
+    titles = [tokenize(normalize_text(r["title"] or "")) for r in records]
+    names = (
+        [name_sequences(f"{r['title'] or ''}. {r['text']}") for r in records]
+        if with_names
+        else None
+    )
+    same(bodies, titles, weight, names, min_df)
+
+
+def test_short_empty_and_repeated_documents():
+    bodies = [[], ["một"], ["một", "một", "hai"], tokenize(normalize_text(body(0, 2)[0]))]
+    titles = [["một"], [], ["hai", "ba"], []]
+    same(bodies, titles, 2)
