@@ -208,14 +208,15 @@ def run_dedup(path: Path, jobs: int, timeout: float) -> dict[str, float]:
     """Run ``dedup run`` end to end in a subprocess; wall seconds, peak RSS and stage stats."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
+        stats_path = Path(tmp) / "stats.json"
         command = [sys.executable, "-m", "dedup", "run", str(path), "--format", "json"]
-        command += ["-o", str(out), "--jobs", str(jobs), "--quiet"]
+        command += ["-o", str(out), "--jobs", str(jobs), "--quiet", "--stats", str(stats_path)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
         subprocess.run(command, check=True, timeout=timeout, cwd=ROOT, env=_env())
         seconds = time.perf_counter() - start
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        stats = json.loads(out.read_text(encoding="utf-8"))["stats"]
+        stats = json.loads(stats_path.read_text(encoding="utf-8"))
     figures = {"seconds": round(seconds, 3), "stages": stats}
     # ru_maxrss of children is the largest child so far: exact for the first (largest) run.
     figures["peak_rss_mb"] = round(max(peak_kb, before) / 1024, 1)

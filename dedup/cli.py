@@ -200,6 +200,10 @@ def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
             f"Skipped {len(result.rejected)} malformed record(s); see {options['rejects']}.",
             err=True,
         )
+    if options.get("stats_path") is not None:
+        import json
+
+        _write(json.dumps(dict(result.stats), sort_keys=True) + "\n", str(options["stats_path"]))
     return result
 
 
@@ -243,6 +247,12 @@ def cli() -> None:
 @click.option("--with-input", is_flag=True, help="JSONL: start each record from its input fields.")
 @click.option("--with-text", is_flag=True, help="JSONL: add clean_text, the text after cleaning.")
 @click.option("--drop-duplicates", is_flag=True, help="JSONL: leave out articles that are copies.")
+@click.option(
+    "--stats",
+    "stats_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the run's counts and per-stage seconds here, as JSON.",
+)
 @click.option(
     "--color/--no-color",
     default=None,

@@ -65,7 +65,7 @@ def _report_rejects(options: dict[str, Any], rejected: list[Rejected]) -> None:
 
 @click.group()
 def index() -> None:
-    r"""A persistent index: match new articles against everything already seen.
+    """A persistent index: match new articles against everything already seen.
 
     \b
     Examples:

@@ -158,3 +158,12 @@ def test_python_dash_m_and_console_script():
         [sys.executable, "-m", "dedup", "run", "--format", "jsonl"], capture_output=True, check=True
     )
     assert len(result.stdout.decode().splitlines()) == 5
+
+
+def test_stats_file_has_counts_and_stage_seconds(runner, tmp_path):
+    stats = tmp_path / "stats.json"
+    result = runner.invoke(cli, ["run", "--format", "jsonl", "--stats", str(stats)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(stats.read_text(encoding="utf-8"))
+    assert figures["articles"] == 5
+    assert {"seconds_paragraphs", "seconds_near_duplicates", "seconds_clustering"} <= set(figures)

@@ -121,7 +121,7 @@ def test_huge_article_shingles_are_capped():
 
 @pytest.mark.slow
 def test_twenty_mb_article_and_its_edited_copy(tmp_path):
-    parts = sentences(4, 80_000)
+    parts = sentences(4, 90_000)
     text = "\n".join(parts)
     assert len(text.encode()) > 20_000_000
     edited = "\n".join([*parts[:1000], "Một đoạn mới được thêm vào.", *parts[1000:-50]])
