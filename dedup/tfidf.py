@@ -78,6 +78,7 @@ def count_matrix(
         ]
     )
     distinct, feature = np.unique(keys, return_inverse=True)
+    del keys, body_keys, body_owner, title_keys, title_owner  # memory: the large arrays go early
     tokens = np.array(list(vocabulary), dtype=object)
     is_pair = distinct >= width
     names = np.empty(len(distinct), dtype=object)
@@ -88,7 +89,9 @@ def count_matrix(
     column = np.empty(len(order), dtype=np.int64)
     column[order] = np.arange(len(order))
     cell_keys = owners * len(distinct) + column[feature]
+    del owners, feature
     cells, inverse = np.unique(cell_keys, return_inverse=True)
+    del cell_keys
     totals = np.bincount(inverse, weights=weights, minlength=len(cells))
     matrix = sp.csr_matrix(
         (totals.astype(np.float32), (cells // len(distinct), cells % len(distinct))),

@@ -21,7 +21,7 @@ def test_speed_benchmark_prints_one_json_line_per_size(tmp_path):
         assert line["signatures_articles_per_s"]["dedup"] > 0
         assert "datasketch_update_batch" in line["signatures_over_peers"]
         assert line["counts"]["articles"] == line["articles"]
-    first = (tmp_path / "speed-300-1.jsonl").read_bytes()
-    (tmp_path / "speed-300-1.jsonl").unlink()
+    first = (tmp_path / "speed-v2-300-1.jsonl").read_bytes()
+    (tmp_path / "speed-v2-300-1.jsonl").unlink()
     subprocess.run(command, capture_output=True, check=True, cwd=tmp_path)
-    assert (tmp_path / "speed-300-1.jsonl").read_bytes() == first
+    assert (tmp_path / "speed-v2-300-1.jsonl").read_bytes() == first
