@@ -81,11 +81,11 @@ def count_matrix(
     del keys, body_keys, body_owner, title_keys, title_owner  # memory: the large arrays go early
     tokens = np.array(list(vocabulary), dtype=object)
     is_pair = distinct >= width
-    names = np.empty(len(distinct), dtype=object)
-    names[~is_pair] = tokens[distinct[~is_pair]]
+    labels = np.empty(len(distinct), dtype=object)
+    labels[~is_pair] = tokens[distinct[~is_pair]]
     pair = distinct[is_pair] - width
-    names[is_pair] = tokens[pair // width] + " " + tokens[pair % width]
-    order = sorted(range(len(names)), key=names.__getitem__)  # str order, as scikit-learn
+    labels[is_pair] = tokens[pair // width] + " " + tokens[pair % width]
+    order = sorted(range(len(labels)), key=labels.__getitem__)  # str order, as scikit-learn
     column = np.empty(len(order), dtype=np.int64)
     column[order] = np.arange(len(order))
     cell_keys = owners * len(distinct) + column[feature]
@@ -99,7 +99,7 @@ def count_matrix(
         dtype=np.float32,
     )
     matrix.sort_indices()
-    return matrix, names[order]
+    return matrix, labels[order]
 
 
 def tfidf_from_tokens(
