@@ -30,6 +30,7 @@ from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .config import ClusterConfig
+from .features import NAME_PREFIX
 from .linkage import story_labels
 from .tfidf import tfidf_from_tokens
 
@@ -244,9 +245,14 @@ class EventStoryClusterer:
         return [np.array(p) for p in order.values()]
 
     def top_terms(self, rows: Sequence[int], count: int) -> tuple[str, ...]:
-        """The ``count`` heaviest features of the centroid of ``rows``."""
+        """The ``count`` heaviest terms of the centroid of ``rows``.
+
+        A name-sequence feature is shown as the name itself, once (``afghanistan`` as a word and
+        as a name is one term).
+        """
         if count <= 0 or not len(rows) or self.matrix_.shape[1] == 0:
             return ()
+        wanted, count = count, 2 * count  # room for the names that fold into words
         # Only the columns the rows use can be positive: rank those (in column order, as a
         # stable sort of the whole centroid would), not the whole vocabulary.
         block = self.matrix_[list(rows)]
@@ -258,7 +264,9 @@ class EventStoryClusterer:
             best = near[np.argsort(-centroid[near], kind="stable")][:count]
         else:
             best = np.argsort(-centroid, kind="stable")[:count]
-        return tuple(str(self.feature_names_[columns[i]]) for i in best if centroid[i] > 0)
+        terms = (str(self.feature_names_[columns[i]]) for i in best if centroid[i] > 0)
+        shown = dict.fromkeys(t.removeprefix(NAME_PREFIX) for t in terms)
+        return tuple(shown)[:wanted]
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from .normalize import nfc, normalize_text
 from .shingle import features
 
 _WORD_OR_STOP = re.compile(r"\w+|[.!?]")
-_NAME_PREFIX = "\u2063name:"  # invisible separator: never produced by the tokenizer
+NAME_PREFIX = "\u2063name:"  # invisible separator: never produced by the tokenizer
 
 
 def name_sequences(text: str, config: NormConfig | None = None) -> list[str]:
@@ -55,7 +55,7 @@ def name_sequences(text: str, config: NormConfig | None = None) -> list[str]:
             sentence_start = word in ".!?"
         if len(run) > 1 or (run and not run_starts_sentence):
             runs.append(run)
-    return [_NAME_PREFIX + normalize_text(" ".join(run), config) for run in runs]
+    return [NAME_PREFIX + normalize_text(" ".join(run), config) for run in runs]
 
 
 def document_features(
