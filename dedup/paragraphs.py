@@ -21,7 +21,7 @@ import math
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -243,11 +243,19 @@ class ParagraphCleaner:
             for k in members:
                 for d, _ in places[keys[k]]:
                     members_of_doc[d].add(root)
+        words: dict[int, np.ndarray] = {}  # host -> every shingle of its text, built when needed
+
+        def text_of(d: int) -> np.ndarray:
+            if d not in words:
+                words[d] = np.unique(np.concatenate([np.zeros(0, np.uint64), *docs[d].shingles]))
+            return words[d]
+
         for members in clusters.values():
             hosts = sorted({d for k in members for d, _ in places[keys[k]]})
             if len(hosts) < self.config.boilerplate_min_docs:
                 continue
-            if self._hosts_overlap(hosts, members_of_doc) >= self.config.boilerplate_max_overlap:
+            overlap = self._hosts_overlap(hosts, members_of_doc, text_of)
+            if overlap >= self.config.boilerplate_max_overlap:
                 continue
             note = f"{len(hosts)} articles of {source}"
             for k in members:
@@ -255,14 +263,26 @@ class ParagraphCleaner:
                     docs[d].removed[i] = RemovedParagraph(i, "boilerplate", docs[d].raw[i], note)
 
     @staticmethod
-    def _hosts_overlap(hosts: list[int], members_of_doc: dict[int, set[int]]) -> float:
-        """Mean Jaccard of the paragraph sets of (a sample of) the host articles."""
+    def _hosts_overlap(
+        hosts: list[int],
+        members_of_doc: dict[int, set[int]],
+        text_of: Callable[[int], np.ndarray],
+    ) -> float:
+        """How much (a sample of) the host articles are alike, 0-1.
+
+        The larger of two means over pairs of hosts: the Jaccard of their sets of paragraphs,
+        and the containment of their word shingles. Edited copies of one article (a few words
+        changed in most paragraphs) share few identical paragraphs but most of their words, so
+        the second mean keeps their content from passing for boilerplate.
+        """
         sample = hosts[:: max(1, len(hosts) // _OVERLAP_SAMPLE)][:_OVERLAP_SAMPLE]
-        overlaps = [
+        pairs = list(combinations(sample, 2))
+        paragraphs = [
             len(members_of_doc[a] & members_of_doc[b]) / len(members_of_doc[a] | members_of_doc[b])
-            for a, b in combinations(sample, 2)
+            for a, b in pairs
         ]
-        return float(np.mean(overlaps))
+        texts = [jaccard_containment(text_of(a), text_of(b))[1] for a, b in pairs]
+        return float(max(np.mean(paragraphs), np.mean(texts)))
 
     @staticmethod
     def result(doc: Paragraphs) -> CleanedDocument:

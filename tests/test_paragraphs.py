@@ -63,3 +63,28 @@ def test_syndicated_copies_are_not_boilerplate():
     shared = body(3, 8)
     docs = [(f"c{i}", "\n".join(shared), None, "wire.vn") for i in range(4)]
     assert all(not c.removed for c in clean(docs).values())
+
+
+def test_edited_copies_from_one_source_keep_their_content():
+    """Republished copies (words changed, a paragraph dropped, a header added) are not boilerplate.
+
+    Their unchanged paragraphs recur in several articles of the source whose paragraph sets
+    differ (the edits split them), yet the articles are copies of each other: the content stays.
+    """
+    original = body(0, 10)
+    copies = []
+    for i in range(4):
+        edited = [
+            p.replace("Putin", f"ông Putin {i}") if j % 3 == i % 3 else p
+            for j, p in enumerate(original)
+        ]
+        del edited[i + 2]
+        copies.append(
+            (f"copy{i}", "\n".join([f"Tin nóng số {i} hôm nay", *edited]), None, "wire.vn")
+        )
+    others = [(f"o{i}", "\n".join([*body(20 + i * 7), *FOOTER]), None, "wire.vn") for i in range(3)]
+    cleaned = clean([*copies, *others])
+    for name, *_ in copies:
+        assert [r.reason for r in cleaned[name].removed if r.reason == "boilerplate"] == []
+    for i in range(3):  # the footer of the other articles is still boilerplate
+        assert [r.text for r in cleaned[f"o{i}"].removed] == FOOTER
