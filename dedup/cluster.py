@@ -51,7 +51,8 @@ def tfidf_matrix(
 
     Args:
         docs: The features of each document (:func:`~dedup.features.document_features`).
-        min_df: Keep only features found in at least this many documents (1 or more).
+        min_df: Keep only features found in at least this many documents (1 or more); the
+            IDF is smoothed only when it is 1 (see :func:`dedup.tfidf.tfidf_from_tokens`).
     """
     counts: dict[str, int] = {}
     for doc in docs:
@@ -60,7 +61,9 @@ def tfidf_matrix(
     kept = [[t for t in doc if counts[t] >= min_df] for doc in docs] if min_df > 1 else docs
     if not any(kept):  # no word anywhere (empty or punctuation-only articles): no features
         return sp.csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
-    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
+    vectorizer = TfidfVectorizer(
+        analyzer=_identity, sublinear_tf=True, smooth_idf=min_df < 2, dtype=np.float32
+    )
     matrix = vectorizer.fit_transform(kept)
     return sp.csr_matrix(matrix), vectorizer.get_feature_names_out()
 

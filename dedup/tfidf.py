@@ -113,6 +113,13 @@ def tfidf_from_tokens(
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """L2-normalized sublinear TF-IDF, as ``TfidfVectorizer(sublinear_tf=True)`` computes it.
 
+    With ``min_df`` 2 or more the IDF is unsmoothed, ``ln(n / df) + 1`` (n documents, df of them
+    with the feature; ``smooth_idf=False``), not the smoothed ``ln((n + 1) / (df + 1)) + 1``:
+    the phantom document smoothing adds flattens the weight of the rare *shared* features
+    (names, pairs found in a handful of articles) that tell one event from another. With
+    ``min_df`` 1 (corpora too small to drop terms) the features of a single article are kept,
+    and the smoothed IDF keeps them from outweighing what articles share.
+
     Features found in fewer than ``min_df`` documents (1 or more) are dropped first, exactly as
     :func:`dedup.cluster.tfidf_matrix` drops them.
     """
@@ -124,5 +131,6 @@ def tfidf_from_tokens(
         counts, feature_names = counts[:, keep], feature_names[keep]
     if counts.shape[1] == 0:  # no word anywhere (empty or punctuation-only articles)
         return sp.csr_matrix(counts.shape, dtype=np.float32), feature_names
-    matrix = TfidfTransformer(sublinear_tf=True).fit(counts).transform(counts, copy=False)
+    transformer = TfidfTransformer(sublinear_tf=True, smooth_idf=min_df < 2)
+    matrix = transformer.fit(counts).transform(counts, copy=False)
     return sp.csr_matrix(matrix), feature_names

@@ -5,7 +5,8 @@ link. The index cannot re-cluster a million articles per hour, so each new artic
 a duplicate group (a *representative*) is placed where average link would first merge it:
 
 1. Its TF-IDF vector uses the same features (tokens and adjacent pairs, title counted
-   ``title_weight`` extra times), sublinear term frequency and smoothed IDF as the batch stage,
+   ``title_weight`` extra times) and sublinear term frequency as the batch stage, and smoothed IDF
+   (the batch stage's unsmoothed IDF needs the whole corpus; the index sees it grow),
    with document frequencies kept in the index and updated as articles arrive (a stored vector
    keeps the IDF of the moment it was added).
 2. Candidate neighbours come from posting lists of each representative's heaviest features
