@@ -175,13 +175,15 @@ def _config(options: dict[str, Any]) -> PipelineConfig:
     )
 
 
-def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
-    """Read the inputs and run the pipeline; write the rejects file when skipping."""
+def check_rejects(options: dict[str, Any]) -> None:
+    """Refuse ``--on-error skip`` without ``--rejects``: nothing may be lost silently."""
     if options["on_error"] == "skip" and options["rejects"] is None:
         raise click.UsageError("--on-error skip needs --rejects PATH, so no record is lost.")
-    if options["on_error"] == "fail" and options["rejects"] is not None:
-        click.echo("Warning: --rejects has no effect without --on-error skip.", err=True)
-    fields = FieldNames(
+
+
+def field_names(options: dict[str, Any]) -> FieldNames:
+    """The input field names given by the ``--*-field`` options."""
+    return FieldNames(
         id=options["id_field"],
         text=options["text_field"],
         title=options["title_field"],
@@ -189,6 +191,14 @@ def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
         date=options["date_field"],
         url=options["url_field"],
     )
+
+
+def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
+    """Read the inputs and run the pipeline; write the rejects file when skipping."""
+    check_rejects(options)
+    if options["on_error"] == "fail" and options["rejects"] is not None:
+        click.echo("Warning: --rejects has no effect without --on-error skip.", err=True)
+    fields = field_names(options)
     progress = ProgressPrinter() if progress_wanted(options.get("quiet", False)) else None
     result = api.run_files(
         options["inputs"], _config(options), fields=fields, cluster=cluster, progress=progress

@@ -14,9 +14,16 @@ from typing import Any
 import click
 
 from . import api
-from .cli import _config, _fail_cleanly, input_options, output_options, tuning_options
+from .cli import (
+    _config,
+    _fail_cleanly,
+    check_rejects,
+    field_names,
+    input_options,
+    output_options,
+    tuning_options,
+)
 from .index import ArticleIndex
-from .io.readers import FieldNames
 from .io.writers import atomic_output, write_rejects
 from .report.records import article_record
 from .types import ArticleResult, Document, Rejected
@@ -27,16 +34,8 @@ _TUNING = ("near_threshold", "containment", "event_threshold", "story_threshold"
 
 def _read(options: dict[str, Any], rejected: list[Rejected]) -> Iterable[Document]:
     """Read the inputs as ``dedup run`` does (the seed articles when there are none)."""
-    if options["on_error"] == "skip" and options["rejects"] is None:
-        raise click.UsageError("--on-error skip needs --rejects PATH, so no record is lost.")
-    fields = FieldNames(
-        id=options["id_field"],
-        text=options["text_field"],
-        title=options["title_field"],
-        source=options["source_field"],
-        date=options["date_field"],
-        url=options["url_field"],
-    )
+    check_rejects(options)
+    fields = field_names(options)
     return api.read(
         options["inputs"], fields=fields, on_error=options["on_error"], rejected=rejected
     )

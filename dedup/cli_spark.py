@@ -8,8 +8,7 @@ from typing import Any
 import click
 
 from . import api
-from .cli import _config
-from .io.readers import FieldNames
+from .cli import _config, check_rejects, field_names
 from .io.writers import write_rejects
 from .pipeline import unique_documents
 from .types import Rejected
@@ -25,17 +24,9 @@ def near_with_spark(options: dict[str, Any], master: str) -> str:
     from .spark_near import spark_near_duplicates, spark_near_files
     from .spark_read import readable_on_executors
 
-    if options["on_error"] == "skip" and options["rejects"] is None:
-        raise click.UsageError("--on-error skip needs --rejects PATH, so no record is lost.")
+    check_rejects(options)
     config = _config(options)
-    fields = FieldNames(
-        id=options["id_field"],
-        text=options["text_field"],
-        title=options["title_field"],
-        source=options["source_field"],
-        date=options["date_field"],
-        url=options["url_field"],
-    )
+    fields = field_names(options)
     rejected: list[Rejected] = []
     if readable_on_executors(options["inputs"]):  # the driver never holds the corpus
         rows = list(
