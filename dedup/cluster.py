@@ -2,7 +2,7 @@
 
 The stage has three parts, kept apart:
 
-* **features** (:mod:`dedup.features`, :func:`tfidf_matrix`): canonical articles become
+* **features** (:mod:`dedup.features`, :mod:`dedup.tfidf`): canonical articles become
   sublinear TF-IDF vectors of their tokens, adjacent token pairs, title terms and name
   sequences, L2-normalized; terms of fewer than ``min_df`` articles are dropped.
 * **cut heights** (:func:`cut_heights`): fixed when configured, otherwise derived from the
@@ -27,7 +27,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .config import ClusterConfig
 from .features import NAME_PREFIX
@@ -37,35 +36,6 @@ from .tfidf import tfidf_from_tokens
 _MIN_BACKGROUND_DOCS = 30  # fewer articles cannot show what an unrelated pair looks like
 _BACKGROUND_ROWS = 1500  # articles whose pairs are measured (a fixed-seed sample past this)
 _MAD_TO_SD = 1.4826  # median absolute deviation of a normal distribution, in standard deviations
-
-
-def _identity(doc: list[str]) -> list[str]:
-    """Analyzer for pre-analyzed documents (module level, so it pickles)."""
-    return doc
-
-
-def tfidf_matrix(
-    docs: Sequence[Sequence[str]], *, min_df: int = 1
-) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Return the L2-normalized TF-IDF matrix (documents x features) and the feature names.
-
-    Args:
-        docs: The features of each document (:func:`~dedup.features.document_features`).
-        min_df: Keep only features found in at least this many documents (1 or more); the
-            IDF is smoothed only when it is 1 (see :func:`dedup.tfidf.tfidf_from_tokens`).
-    """
-    counts: dict[str, int] = {}
-    for doc in docs:
-        for term in set(doc):
-            counts[term] = counts.get(term, 0) + 1
-    kept = [[t for t in doc if counts[t] >= min_df] for doc in docs] if min_df > 1 else docs
-    if not any(kept):  # no word anywhere (empty or punctuation-only articles): no features
-        return sp.csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
-    vectorizer = TfidfVectorizer(
-        analyzer=_identity, sublinear_tf=True, smooth_idf=min_df < 2, dtype=np.float32
-    )
-    matrix = vectorizer.fit_transform(kept)
-    return sp.csr_matrix(matrix), vectorizer.get_feature_names_out()
 
 
 def background_similarity(matrix: sp.csr_matrix) -> tuple[float, float] | None:

@@ -121,7 +121,7 @@ def tfidf_from_tokens(
     and the smoothed IDF keeps them from outweighing what articles share.
 
     Features found in fewer than ``min_df`` documents (1 or more) are dropped first, exactly as
-    :func:`dedup.cluster.tfidf_matrix` drops them.
+    scikit-learn's ``TfidfVectorizer`` would after the same filter (``tests/test_tfidf.py``).
     """
     counts, feature_names = count_matrix(
         bodies, titles, names, title_weight=title_weight, name_weight=name_weight

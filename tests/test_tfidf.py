@@ -4,13 +4,29 @@ import json
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from conftest import SHARED_DATA, body
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from dedup.cluster import tfidf_matrix
 from dedup.features import document_features, name_sequences
 from dedup.normalize import normalize_text
 from dedup.shingle import tokenize
 from dedup.tfidf import tfidf_from_tokens
+
+
+def tfidf_matrix(docs, *, min_df=1):
+    """The reference: scikit-learn's TfidfVectorizer over dedup's feature lists."""
+    counts = {}
+    for doc in docs:
+        for term in set(doc):
+            counts[term] = counts.get(term, 0) + 1
+    kept = [[t for t in doc if counts[t] >= min_df] for doc in docs] if min_df > 1 else docs
+    if not any(kept):
+        return sp.csr_matrix((len(docs), 0), dtype=np.float32), np.array([], dtype=object)
+    vectorizer = TfidfVectorizer(
+        analyzer=lambda doc: doc, sublinear_tf=True, smooth_idf=min_df < 2, dtype=np.float32
+    )
+    return sp.csr_matrix(vectorizer.fit_transform(kept)), vectorizer.get_feature_names_out()
 
 
 def same(bodies, titles, weight, names=None, min_df=1):
