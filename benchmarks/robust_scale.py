@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -72,6 +73,32 @@ def ordinary(records: list[dict[str, str]]) -> list[dict[str, str]]:
     ]
 
 
+def measured_run(
+    args: list[str], cwd: Path | None = None, timeout: float | None = None
+) -> tuple[float, float, bytes]:
+    """Run ``dedup ARGS`` in a fresh subprocess.
+
+    Returns:
+        (wall seconds, peak RSS in MB, stderr without the figures line).
+
+    Raises:
+        RuntimeError: the run failed (with the end of its stderr).
+    """
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURED, *args],
+        cwd=cwd,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    *rest, last = proc.stderr.decode().rstrip("\n").split("\n")
+    if proc.returncode != 0 or not last.startswith("MEASURED"):
+        raise RuntimeError(proc.stderr.decode()[-2000:])
+    _, seconds, peak_kb = last.split()
+    return float(seconds), int(peak_kb) / 1024, "\n".join(rest).encode()
+
+
 def measure(records: list[dict[str, str]], folder: Path) -> tuple[float, float]:
     """Run ``dedup run`` on ``records``; return (seconds, peak RSS in MB)."""
     path = folder / "in.jsonl"
@@ -79,17 +106,8 @@ def measure(records: list[dict[str, str]], folder: Path) -> tuple[float, float]:
         for record in records:
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
     args = ["run", str(path), "--format", "jsonl", "-o", str(folder / "out.jsonl")]
-    proc = subprocess.run(
-        [sys.executable, "-c", _MEASURED, *args],
-        capture_output=True,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
-    last = proc.stderr.decode().rstrip("\n").split("\n")[-1]
-    if proc.returncode != 0 or not last.startswith("MEASURED"):
-        raise RuntimeError(proc.stderr.decode()[-2000:])
-    _, seconds, peak_kb = last.split()
-    return float(seconds), int(peak_kb) / 1024
+    seconds, peak_mb, _ = measured_run(args)
+    return seconds, peak_mb
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from playwright.sync_api import sync_playwright
 from dedup.api import run_files
 from dedup.report.html import to_html
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = Path(os.environ.get("DEDUP_CHROMIUM", "/usr/bin/chromium"))
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -33,6 +34,17 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def launch(pw: object, profile: Path, width: int, height: int) -> object:
+    """A headless Chromium context on a fresh ``profile`` folder; viewport in CSS pixels."""
+    return pw.chromium.launch_persistent_context(  # type: ignore[attr-defined]
+        str(profile),
+        executable_path=str(CHROMIUM),
+        args=FLAGS,
+        headless=True,
+        viewport={"width": width, "height": height},
+    )
 
 
 def main() -> None:
@@ -55,13 +67,7 @@ def main() -> None:
         report = Path(tmp) / "report.html"
         report.write_text(page_html, encoding="utf-8")
         with sync_playwright() as pw:
-            browser = pw.chromium.launch_persistent_context(
-                str(Path(tmp) / "profile"),
-                executable_path=CHROMIUM,
-                args=FLAGS,
-                headless=True,
-                viewport={"width": args.width, "height": args.height},
-            )
+            browser = launch(pw, Path(tmp) / "profile", args.width, args.height)
             page = browser.new_page()
             started = time.perf_counter()
             page.goto(report.as_uri(), wait_until="load")

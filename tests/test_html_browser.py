@@ -6,8 +6,8 @@ missing; ``.ci/run`` installs both, so CI runs them.
 
 from __future__ import annotations
 
-import os
 import re
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,21 +19,12 @@ from conftest import SHARED_DATA, hostile_records
 import dedup
 from dedup.report.html import to_html
 
-CHROMIUM = Path(os.environ.get("DEDUP_CHROMIUM", "/usr/bin/chromium"))
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright is not installed: pip install -e '.[browser]'"
 )
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from screenshot import CHROMIUM, launch  # noqa: E402  (the script the README screenshots come from)
+
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install -y chromium"
 )
@@ -55,13 +46,7 @@ class Visit:
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     profile = tmp_path_factory.mktemp("chromium-profile")  # a fresh user-data-dir
     with playwright_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            args=FLAGS,
-            headless=True,
-            viewport={"width": 1200, "height": 900},
-        )
+        context = launch(pw, profile, 1200, 900)
         yield context
         context.close()
 

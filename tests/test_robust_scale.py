@@ -8,14 +8,11 @@ of a quiet machine are in benchmarks/robust_scale.py.
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import random
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,19 +23,13 @@ from dedup.normalize import normalize_text
 from dedup.paragraphs import ParagraphCleaner
 from dedup.shingle import Hasher, tokenize
 
-WORDS = sorted({w for p in SEEDS.glob("*.txt") for w in re.findall(r"\w+", p.read_text("utf-8"))})
+_spec = importlib.util.spec_from_file_location(
+    "robust_scale", ROOT / "benchmarks" / "robust_scale.py"
+)
+robust_scale = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(robust_scale)
 
-# Runs the CLI and prints its own wall time and peak RSS (KB) on the last line of stderr.
-_MEASURED = """
-import resource, sys, time
-from dedup.cli import cli
-start = time.perf_counter()
-try:
-    cli.main(sys.argv[1:], prog_name="dedup")
-finally:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"MEASURED {time.perf_counter() - start:.2f} {peak}", file=sys.stderr)
-"""
+WORDS = sorted({w for p in SEEDS.glob("*.txt") for w in re.findall(r"\w+", p.read_text("utf-8"))})
 
 
 def sentences(seed: int, count: int, words: tuple[int, int] = (30, 50)) -> list[str]:
@@ -49,30 +40,13 @@ def sentences(seed: int, count: int, words: tuple[int, int] = (30, 50)) -> list[
     ]
 
 
-def measured_run(args: list[str], cwd: Path) -> tuple[float, float, bytes]:
-    """Run ``dedup ARGS``; return (seconds, peak RSS in MB, stderr without the figures)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-c", _MEASURED, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        timeout=1800,
-        check=False,
-    )
-    *rest, last = proc.stderr.decode().rstrip("\n").split("\n")
-    _, seconds, peak_kb = last.split()
-    assert proc.returncode == 0, proc.stderr
-    return float(seconds), int(peak_kb) / 1024, "\n".join(rest).encode()
-
-
 @pytest.mark.slow
 def test_five_mb_single_paragraph(tmp_path):
     text = " ".join(sentences(1, 30_000))  # one line, about 5 MB
     assert len(text.encode()) > 5_000_000
     (tmp_path / "in.jsonl").write_bytes(jsonl_line({"id": "one", "text": text}))
-    seconds, peak_mb, stderr = measured_run(
-        ["run", "in.jsonl", "--format", "jsonl", "-o", "out.jsonl"], tmp_path
+    seconds, peak_mb, stderr = robust_scale.measured_run(
+        ["run", "in.jsonl", "--format", "jsonl", "-o", "out.jsonl"], tmp_path, timeout=1800
     )
     assert stderr == b""
     [record] = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
@@ -86,8 +60,8 @@ def test_article_of_100k_short_paragraphs(tmp_path):
     paragraphs = sentences(2, 100_000, words=(3, 8))
     text = "\n".join([*paragraphs, paragraphs[10], paragraphs[99_000]])  # two planted repeats
     (tmp_path / "in.jsonl").write_bytes(jsonl_line({"id": "many", "text": text}))
-    seconds, peak_mb, _ = measured_run(
-        ["run", "in.jsonl", "--format", "jsonl", "-o", "out.jsonl"], tmp_path
+    seconds, peak_mb, _ = robust_scale.measured_run(
+        ["run", "in.jsonl", "--format", "jsonl", "-o", "out.jsonl"], tmp_path, timeout=1800
     )
     [record] = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     repeats = {r["paragraph"] for r in record["removed"] if r["reason"] == "repeated"}
@@ -127,8 +101,8 @@ def test_twenty_mb_article_and_its_edited_copy(tmp_path):
     edited = "\n".join([*parts[:1000], "Một đoạn mới được thêm vào.", *parts[1000:-50]])
     records = [{"id": "big", "text": text}, {"id": "big-copy", "text": edited}]
     (tmp_path / "in.jsonl").write_bytes(b"".join(map(jsonl_line, records)))
-    seconds, peak_mb, _ = measured_run(
-        ["run", "in.jsonl", "--format", "jsonl", "-o", "out.jsonl"], tmp_path
+    seconds, peak_mb, _ = robust_scale.measured_run(
+        ["run", "in.jsonl", "--format", "jsonl", "-o", "out.jsonl"], tmp_path, timeout=1800
     )
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["id"] for r in out] == ["big", "big-copy"]
@@ -146,7 +120,7 @@ def test_100k_tiny_articles(tmp_path):
             number = rng.randint(0, 10**6)  # news text carries numbers: a vocabulary that grows
             stream.write(jsonl_line({"id": f"t{n}", "text": f"{text} {number}"}))
     args = ["run", "in.jsonl", "--format", "jsonl", "-o", "out.jsonl"]
-    seconds, peak_mb, _ = measured_run(args, tmp_path)
+    seconds, peak_mb, _ = robust_scale.measured_run(args, tmp_path, timeout=1800)
     ids = [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").open()]
     assert ids == [f"t{n}" for n in range(100_000)]
     assert seconds < 1500, seconds
