@@ -130,7 +130,11 @@ def pmi_pairs(corpus: dict[str, Any]) -> sp.csr_matrix:
 
 
 def pyvi_words(corpus: dict[str, Any]) -> sp.csr_matrix:
-    """Vietnamese words from the pyvi segmenter instead of syllables (pairs of words kept)."""
+    """Vietnamese words from the pyvi segmenter instead of syllables (pairs of words kept).
+
+    pyvi is not a dependency of dedup (it did not earn its place); ``pip install pyvi`` to
+    measure it, otherwise the idea is skipped.
+    """
     from pyvi import ViTokenizer
 
     def words(tokens: list[str]) -> list[str]:
