@@ -10,7 +10,9 @@ The stage has three parts, kept apart:
   :class:`~dedup.config.ClusterConfig`).
 * **linkage**: average-link clustering on cosine distance, cut at the story height, then inside
   each story at the event height, where dated articles more than ``event_window_days`` apart
-  are unrelated (distance 1). Events therefore always nest inside stories.
+  are unrelated (distance 1). Events therefore always nest inside stories. At both levels an
+  article left alone joins the cluster of its closest article within the cut
+  (:mod:`dedup.strays`).
 
 Scaling: two clusters can merge under average linkage at height ``t`` only if some pair across
 them is closer than ``t``. So stories come from exact average linkage over the sparse graph of
@@ -31,6 +33,7 @@ from scipy.spatial.distance import squareform
 from .config import ClusterConfig
 from .features import NAME_PREFIX
 from .linkage import story_labels
+from .strays import attach_strays, dense_pairs
 from .tfidf import tfidf_from_tokens
 
 _MIN_BACKGROUND_DOCS = 30  # fewer articles cannot show what an unrelated pair looks like
@@ -167,7 +170,8 @@ class EventStoryClusterer:
         events = np.full(n, -1, dtype=np.int64)
         # Stories: exact average link over the graph of close pairs (dedup/linkage.py), so
         # no dense matrix spans more than one story; events: inside each story.
-        story_of = story_labels(self.matrix_, self.story_threshold_) if n else []
+        strays = config.attach_strays
+        story_of = story_labels(self.matrix_, self.story_threshold_, strays=strays) if n else []
         members_of: dict[int, list[int]] = {}
         for i, story in enumerate(story_of):
             members_of.setdefault(int(story), []).append(i)
@@ -176,7 +180,7 @@ class EventStoryClusterer:
             sub = np.array(members)
             stories[sub] = next_story
             event_distances = self._with_dates(self._distances(sub), days[sub])
-            for event in self._split(event_distances, self.event_threshold_):
+            for event in self._split(event_distances, self.event_threshold_, strays=strays):
                 events[sub[event]] = next_event
                 next_event += 1
         self.story_labels_ = _renumber(stories)
@@ -209,9 +213,17 @@ class EventStoryClusterer:
         return np.where(~np.isnan(gaps) & (gaps > window), 1.0, distances)
 
     @staticmethod
-    def _split(distances: np.ndarray, threshold: float) -> list[np.ndarray]:
-        """Positions of each average-link cluster, ordered by first position."""
+    def _split(
+        distances: np.ndarray, threshold: float, *, strays: bool = False
+    ) -> list[np.ndarray]:
+        """Positions of each average-link cluster, ordered by first position.
+
+        With ``strays``, an article left alone joins its closest article's cluster within the
+        threshold (:mod:`dedup.strays`).
+        """
         labels = _average_link(distances.copy(), threshold)
+        if strays:
+            labels = attach_strays(labels, *dense_pairs(distances, threshold))
         order: dict[int, list[int]] = {}
         for position, label in enumerate(labels):
             order.setdefault(int(label), []).append(position)

@@ -150,6 +150,10 @@ class ClusterConfig:
             to measure (under 30 articles) keep every term, as ``small_corpus_threshold``
             assumes.
         top_terms: Terms reported per cluster (default 8).
+        attach_strays: An article average linkage leaves alone joins the cluster of its most
+            similar article when that pair is within the cut (default True; see
+            :mod:`dedup.strays`): a large event written from many angles keeps the articles
+            close to only a few of its members.
     """
 
     event_threshold: float | None = None
@@ -163,6 +167,7 @@ class ClusterConfig:
     name_weight: int = 1
     min_df: int = 2
     top_terms: int = 8
+    attach_strays: bool = True
 
     def __post_init__(self) -> None:
         for name in ("event_threshold", "story_threshold"):

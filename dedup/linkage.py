@@ -28,6 +28,8 @@ import itertools
 import numpy as np
 import scipy.sparse as sp
 
+from .strays import attach_strays
+
 _PRODUCT_BUDGET = 8_000_000  # candidate entries gathered at once (about 100 MB)
 _MARGIN = 1e-6  # float slack: index a little more than the bound requires
 
@@ -257,12 +259,15 @@ EXACT_ROWS = 20_000  # up to this many rows the pair search is exact; past it, b
 MAX_POSTINGS = 300  # rows per searched column past EXACT_ROWS (see similar_pairs)
 
 
-def story_labels(matrix: sp.csr_matrix, threshold: float) -> np.ndarray:
+def story_labels(matrix: sp.csr_matrix, threshold: float, *, strays: bool = False) -> np.ndarray:
     """Average-link clusters of the rows cut at cosine distance ``threshold`` (see above).
 
     Exact up to ``EXACT_ROWS`` rows; past it the pair search skips the columns of more than
-    ``MAX_POSTINGS`` rows, so its cost grows linearly.
+    ``MAX_POSTINGS`` rows, so its cost grows linearly. With ``strays``, a row left alone joins
+    the cluster of its most similar row within the cut (:func:`dedup.strays.attach_strays`,
+    from the same pairs).
     """
     max_postings = None if matrix.shape[0] <= EXACT_ROWS else MAX_POSTINGS
     pairs = similar_pairs(matrix, 1.0 - threshold - 1e-9, max_postings=max_postings)
-    return average_link_labels(matrix, pairs, threshold)
+    labels = average_link_labels(matrix, pairs, threshold)
+    return attach_strays(labels, *pairs) if strays else labels

@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 from conftest import body
 from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import pdist
+from scipy.spatial.distance import pdist, squareform
 
 from dedup.cluster import EventStoryClusterer
 from dedup.config import ClusterConfig
 from dedup.errors import ConfigError
 from dedup.normalize import normalize_text
 from dedup.shingle import tokenize
+from dedup.strays import attach_strays, dense_pairs
 
 
 def tokens(text):
@@ -39,18 +40,23 @@ def random_docs(seed, n, vocabulary=60, topics=6):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9])
-def test_blocked_clustering_equals_exact_average_link(seed, threshold):
+@pytest.mark.parametrize("strays", [False, True])
+def test_blocked_clustering_equals_exact_average_link(seed, threshold, strays):
     docs = random_docs(seed, 120)
     config = ClusterConfig(
-        event_threshold=threshold, story_threshold=threshold, event_window_days=0
+        event_threshold=threshold,
+        story_threshold=threshold,
+        event_window_days=0,
+        attach_strays=strays,
     )
     clusterer = EventStoryClusterer(config).fit(
         docs, titles=[[]] * len(docs), published=[None] * len(docs)
     )
     dense = clusterer.matrix_.toarray().astype(np.float64)
-    exact = fcluster(
-        linkage(pdist(dense, "cosine"), "average"), t=threshold + 1e-9, criterion="distance"
-    )
+    distances = pdist(dense, "cosine")
+    exact = fcluster(linkage(distances, "average"), t=threshold + 1e-9, criterion="distance")
+    if strays:  # the strays join their closest neighbour's cluster, as dedup.strays says
+        exact = attach_strays(exact, *dense_pairs(squareform(distances), threshold))
     assert partition(clusterer.story_labels_) == partition(exact)
     assert partition(clusterer.event_labels_) == partition(exact)
 

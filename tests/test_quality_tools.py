@@ -1,0 +1,89 @@
+"""The quality diagnostics: the error listing and the ideas benchmark on a real corpus."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, SHARED_DATA
+
+BENCHMARKS = ROOT / "benchmarks"
+ECB = SHARED_DATA / "ecbplus-dev.jsonl"
+needs_ecb = pytest.mark.skipif(not ECB.exists(), reason=f"{ECB} not found")
+
+
+def _module(name):
+    sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_errors_lists_merges_and_splits_largest_first():
+    errors = _module("cluster_errors").errors
+    gold = ["a", "a", "a", "b", "c", "c"]
+    predicted = [1, 1, 2, 1, 3, 3]
+    assert errors(gold, predicted, kind="merged") == [(1, {"a": [0, 1], "b": [3]})]
+    assert errors(gold, predicted, kind="split") == [("a", {1: [0, 1], 2: [2]})]
+    assert errors(gold, gold, kind="merged") == errors(gold, gold, kind="split") == []
+
+
+@pytest.mark.slow
+@needs_ecb
+def test_cluster_errors_reads_the_real_errors_of_ecb_events():
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "cluster_errors.py"),
+            "--corpus",
+            str(ECB),
+            "--level",
+            "event",
+            "--top",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    lines = [json.loads(line) for line in completed.stdout.splitlines()]
+    assert {line["kind"] for line in lines} == {"merged", "split"}
+    for line in lines:
+        assert len(line["parts"]) > 1
+        assert all(i.startswith("ecbplus/") for ids in line["parts"].values() for i in ids)
+    assert "=== merged" in completed.stderr and "=== split" in completed.stderr
+
+
+@pytest.mark.slow
+@needs_ecb
+def test_quality_ideas_shipped_row_reproduces_the_pinned_scores():
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "quality_ideas.py"),
+            "--data",
+            str(SHARED_DATA),
+            "--corpora",
+            "ecbplus-dev.jsonl",
+            "--ideas",
+            "shipped,mutual_knn_10",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    shipped, knn = (json.loads(line) for line in completed.stdout.splitlines())
+    floors = json.loads((BENCHMARKS / "baseline.json").read_text(encoding="utf-8"))["floors"]
+    # The ideas benchmark measures the method dedup ships (same features, cuts and linkage).
+    for level in ("event", "story"):
+        assert shipped[f"ecbplus-dev/{level}"] == pytest.approx(
+            floors[f"ecbplus-dev/{level}"], abs=1e-3
+        )
+        assert shipped[f"ecbplus-dev/{level}/oracle"] >= shipped[f"ecbplus-dev/{level}"]
+    assert knn["difference"]["ecbplus-dev/event"] == pytest.approx(
+        knn["ecbplus-dev/event"] - shipped["ecbplus-dev/event"], abs=1e-4
+    )
