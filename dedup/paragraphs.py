@@ -33,7 +33,7 @@ from .shingle import (
     Hasher,
     Permutations,
     jaccard_containment,
-    lsh_index,
+    lsh_candidates,
     shingles_of_runs,
     tokenize,
 )
@@ -46,6 +46,7 @@ _OVERLAP_SAMPLE = 20  # articles sampled when checking that boilerplate hosts di
 # short, and the check normalizes the paragraph 14 times (a 5 MB paragraph would take seconds).
 _MAX_SELF_REPEAT_CHARS = 20_000
 _WORD = re.compile(r"\w+")
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 @dataclass(slots=True)
@@ -226,15 +227,10 @@ class ParagraphCleaner:
                 x = parent[x]
             return x
 
-        perms = Permutations(self.config.num_perm, seed=1)
-        signatures = perms.signatures(shingles)
-        lsh = lsh_index(self.config.threshold, self.config.num_perm)
-        for k in range(len(keys)):
-            minhash = perms.lean_minhash(signatures[k])
-            for other in sorted(lsh.query(minhash)):
-                if jaccard_containment(shingles[k], shingles[other])[0] >= self.config.threshold:
-                    parent[find(k)] = find(other)
-            lsh.insert(k, minhash)
+        signatures = Permutations(self.config.num_perm, seed=1).signatures(shingles)
+        for other, k in lsh_candidates(signatures, self.config.threshold).tolist():
+            if jaccard_containment(shingles[k], shingles[other])[0] >= self.config.threshold:
+                parent[find(k)] = find(other)
         clusters: dict[int, list[int]] = defaultdict(list)
         for k in range(len(keys)):
             clusters[find(k)].append(k)
@@ -245,16 +241,21 @@ class ParagraphCleaner:
                     members_of_doc[d].add(root)
         words: dict[int, np.ndarray] = {}  # host -> every shingle of its text, built when needed
 
-        def text_of(d: int) -> np.ndarray:
-            if d not in words:
-                words[d] = np.unique(np.concatenate([np.zeros(0, np.uint64), *docs[d].shingles]))
-            return words[d]
+        shared: dict[tuple[int, int], float] = {}  # host pair -> containment of their words
+
+        def text_overlap(a: int, b: int) -> float:
+            if (a, b) not in shared:
+                for d in (a, b):
+                    if d not in words:
+                        words[d] = np.unique(np.concatenate([_EMPTY, *docs[d].shingles]))
+                shared[a, b] = jaccard_containment(words[a], words[b])[1]
+            return shared[a, b]
 
         for members in clusters.values():
             hosts = sorted({d for k in members for d, _ in places[keys[k]]})
             if len(hosts) < self.config.boilerplate_min_docs:
                 continue
-            overlap = self._hosts_overlap(hosts, members_of_doc, text_of)
+            overlap = self._hosts_overlap(hosts, members_of_doc, text_overlap)
             if overlap >= self.config.boilerplate_max_overlap:
                 continue
             note = f"{len(hosts)} articles of {source}"
@@ -266,7 +267,7 @@ class ParagraphCleaner:
     def _hosts_overlap(
         hosts: list[int],
         members_of_doc: dict[int, set[int]],
-        text_of: Callable[[int], np.ndarray],
+        text_overlap: Callable[[int, int], float],
     ) -> float:
         """How much (a sample of) the host articles are alike, 0-1.
 
@@ -281,7 +282,7 @@ class ParagraphCleaner:
             len(members_of_doc[a] & members_of_doc[b]) / len(members_of_doc[a] | members_of_doc[b])
             for a, b in pairs
         ]
-        texts = [jaccard_containment(text_of(a), text_of(b))[1] for a, b in pairs]
+        texts = [text_overlap(a, b) for a, b in pairs]
         return float(max(np.mean(paragraphs), np.mean(texts)))
 
     @staticmethod
