@@ -109,6 +109,7 @@ class NearDuplicateFinder:
         ids: Sequence[str],
         published: Sequence[datetime | None],
         lengths: Sequence[int],
+        signatures: np.ndarray | None = None,
     ) -> NearDuplicateFinder:
         """Find the duplicate groups of ``shingle_sets``.
 
@@ -117,6 +118,9 @@ class NearDuplicateFinder:
             ids: Document ids (the last tie-break for the canonical).
             published: Publication times (earliest is canonical; unknown sorts last).
             lengths: Cleaned text lengths in characters (longest wins a date tie).
+            signatures: The ``(documents, num_perm)`` MinHash signatures of ``shingle_sets``
+                when the caller has them (the paragraph stage computes them in its workers);
+                computed here when None.
 
         Returns:
             self
@@ -138,9 +142,12 @@ class NearDuplicateFinder:
             seen.append(i)
             if len(shingles) >= config.min_shingles:
                 indexed.append(i)
-        perms = Permutations(self.shingles.num_perm, self.shingles.seed)
-        signatures = perms.signatures([shingle_sets[i] for i in indexed])
-        pairs = lsh_candidates(signatures, config.lsh_threshold)
+        if signatures is None:
+            perms = Permutations(self.shingles.num_perm, self.shingles.seed)
+            indexed_signatures = perms.signatures([shingle_sets[i] for i in indexed])
+        else:
+            indexed_signatures = signatures[np.array(indexed, dtype=np.int64)]
+        pairs = lsh_candidates(indexed_signatures, config.lsh_threshold)
         self.n_candidates_ = len(pairs)
         self.n_verified_ = 0
         for earlier, later in pairs.tolist():
