@@ -84,12 +84,16 @@ def split_paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def split_self_repeat(paragraph: str, *, normalized: str | None = None) -> tuple[str, str] | None:
+def split_self_repeat(
+    paragraph: str, *, normalized: str | None = None, letters: str | None = None
+) -> tuple[str, str] | None:
     """Split a paragraph that is a text glued to a copy of itself.
 
     Args:
         paragraph: One paragraph as given.
         normalized: ``normalize_text(paragraph)`` when the caller has it (saves work).
+        letters: Its tokens (``tokenize(normalize_text(paragraph))``) joined without spaces,
+            when the caller has them (saves more).
 
     Returns:
         ``(kept, removed)`` when the paragraph is ``X`` + ``X`` (white space between allowed,
@@ -101,7 +105,8 @@ def split_self_repeat(paragraph: str, *, normalized: str | None = None) -> tuple
     if half < 8 or len(text) > _MAX_SELF_REPEAT_CHARS:
         return None
     # Fast rejection: a glued paragraph's word characters, once normalized, are two equal halves.
-    letters = "".join(_WORD.findall(normalize_text(text) if normalized is None else normalized))
+    if letters is None:
+        letters = "".join(_WORD.findall(normalize_text(text) if normalized is None else normalized))
     middle = len(letters) // 2
     if len(letters) % 2 or letters[:middle] != letters[middle:]:
         return None
@@ -137,17 +142,17 @@ class ParagraphCleaner:
     ) -> Paragraphs:
         """Split one article and remove what can be seen inside it alone."""
         raw = split_paragraphs(text)
-        normalized = [normalize_text(p, self.norm) for p in raw]
+        # Interned, so the many copies of a word share one string (memory at scale).
+        tokens = [list(map(sys.intern, tokenize(normalize_text(p, self.norm)))) for p in raw]
         default_norm = self.norm == NormConfig()
         trimmed: dict[int, RemovedParagraph] = {}
         for i, paragraph in enumerate(raw):
-            glued = split_self_repeat(paragraph, normalized=normalized[i] if default_norm else None)
+            letters = "".join(tokens[i]) if default_norm else None
+            glued = split_self_repeat(paragraph, letters=letters)
             if glued is not None:
                 raw[i] = glued[0]
-                normalized[i] = normalize_text(glued[0], self.norm)
+                tokens[i] = list(map(sys.intern, tokenize(normalize_text(glued[0], self.norm))))
                 trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
-        # Interned, so the many copies of a word share one string (memory at scale).
-        tokens = [list(map(sys.intern, tokenize(n))) for n in normalized]
         lengths = np.array([len(t) for t in tokens], dtype=np.int64)
         flat = self.hasher.token_hashes([t for paragraph in tokens for t in paragraph])
         shingles = shingles_of_runs(flat, lengths, self.config.k)

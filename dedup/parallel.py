@@ -124,7 +124,7 @@ def clean_task(
 def make_tasks(articles: Sequence[Article], min_docs: int) -> list[list[Article]]:
     """Group articles into tasks: whole sources that can hold boilerplate, then the rest.
 
-    Sources are packed, in order of first appearance, into tasks of at least ``CHUNK``
+    Sources are packed, in order of first appearance, into tasks of at most ``CHUNK``
     articles (a larger source is one task of its own); the other articles fill tasks of
     ``CHUNK`` in input order. Articles keep input order inside a task. Largest tasks first,
     so a big source does not finish last.
@@ -138,10 +138,10 @@ def make_tasks(articles: Sequence[Article], min_docs: int) -> list[list[Article]
     current: list[Article] = []
     for source in by_source:
         if source in grouped:
-            current.extend(by_source[source])
-            if len(current) >= CHUNK:
+            if current and len(current) + len(by_source[source]) > CHUNK:
                 tasks.append(sorted(current))
                 current = []
+            current.extend(by_source[source])
     if current:
         tasks.append(sorted(current))
     rest = [a for a in articles if a[4] not in grouped]
