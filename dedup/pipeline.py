@@ -159,16 +159,16 @@ def run(
     hasher = Hasher()
     with timer.stage("paragraphs"):
         corpus = clean_paragraphs(docs, config, hasher, progress)
-    cleaned, tokens, shingle_sets = corpus.cleaned, corpus.tokens, corpus.shingles
+    cleaned, tokens = corpus.cleaned, corpus.tokens
     with timer.stage("near_duplicates"):
         finder = NearDuplicateFinder(config.neardup, shingles=config.shingles).fit(
-            shingle_sets,
+            corpus.shingles,
             ids=[d.id for d in docs],
             published=[d.published for d in docs],
             lengths=corpus.lengths,
             signatures=corpus.signatures,
         )
-        del corpus
+    del corpus  # its shingles and signatures (the largest arrays) are not needed past here
     canonicals = [i for i in range(len(docs)) if finder.canonical_[i] == i]
     with timer.stage("clustering"):
         clusterer = EventStoryClusterer(config.cluster)
