@@ -23,7 +23,7 @@ import numpy as np
 from .config import PipelineConfig
 from .normalize import nfc
 from .paragraphs import ParagraphCleaner, split_paragraphs
-from .shingle import Permutations, shingle_hashes
+from .shingle import Permutations, shingles_of_runs
 from .types import RemovedParagraph
 
 CHUNK = 256  # articles per task: large enough to amortize pickling, small for load balance
@@ -80,14 +80,11 @@ def clean_task(
     cleaner: ParagraphCleaner, config: PipelineConfig, articles: Sequence[Article]
 ) -> PackedTask:
     """Clean the articles of one task (whole sources) and pack what later stages need."""
-    prepared = [
-        cleaner.prepare(doc_id, text, title=title, source=source)
-        for _, doc_id, text, title, source in articles
-    ]
+    prepared = cleaner.prepare_many([article[1:] for article in articles])
     cleaner.mark_boilerplate(prepared)
     vocabulary: dict[str, int] = {}
     ids: list[int] = []
-    counts, shingle_sets, lengths, records = [], [], [], []
+    counts, kept_hashes, lengths, records = [], [], [], []
     cuts: dict[int, dict[int, str]] = {}
     k, cap = config.shingles.k, config.shingles.max_shingles
     for article, doc in zip(articles, prepared, strict=True):
@@ -96,14 +93,17 @@ def clean_task(
         for i in kept:
             ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in doc.tokens[i])
         counts.append(len(ids) - before)
-        hashes = np.concatenate([_EMPTY, *(doc.hashes[i] for i in kept)])
-        shingle_sets.append(shingle_hashes(hashes, k, cap=cap))
+        kept_hashes += [doc.hashes[i] for i in kept]
         result = cleaner.result(doc)
         lengths.append(len(nfc(result.text)))  # NFD text is not longer
         records.append(result.removed)
         glued = {i: doc.raw[i] for i in doc.trimmed if i not in doc.removed}
         if glued:
             cuts[article[0]] = glued
+    # Every article's shingles in one numpy pass (no window crosses articles).
+    runs = np.array(counts, dtype=np.int64)
+    flat = np.concatenate([_EMPTY, *kept_hashes])
+    shingle_sets = [s[:cap] for s in shingles_of_runs(flat, runs, k)]
     signatures = Permutations(config.shingles.num_perm, config.shingles.seed).signatures(
         shingle_sets
     )
@@ -113,7 +113,7 @@ def clean_task(
         cuts=cuts,
         vocabulary=list(vocabulary),
         token_ids=np.array(ids, dtype=np.int32),
-        token_counts=np.array(counts, dtype=np.int64),
+        token_counts=runs,
         shingles=np.concatenate([_EMPTY, *shingle_sets]),
         shingle_counts=np.array([len(s) for s in shingle_sets], dtype=np.int64),
         lengths=np.array(lengths, dtype=np.int64),

@@ -135,11 +135,16 @@ def shingles_of_runs(flat: np.ndarray, lengths: np.ndarray, k: int) -> list[np.n
     owner = np.repeat(np.arange(len(lengths)), lengths)[:count]
     inside = np.arange(count) - starts[owner] <= lengths[owner] - k
     keys, values = owner[inside], _mix(combined[inside])
-    short = np.flatnonzero((lengths > 0) & (lengths < k))
-    if len(short):  # a list shorter than k is one shingle of all its tokens
-        extra = [shingle_hashes(flat[starts[i] : starts[i] + lengths[i]], k) for i in short]
-        keys = np.concatenate([keys, short])
-        values = np.concatenate([values, *extra])
+    # A run shorter than k is one shingle of all its tokens (runs of each length at once).
+    for width in range(1, k):
+        short = np.flatnonzero(lengths == width)
+        if len(short):
+            with np.errstate(over="ignore"):
+                combined = flat[starts[short]]
+                for offset in range(1, width):
+                    combined = combined * _MIX_MULTIPLIER + flat[starts[short] + offset]
+            keys = np.concatenate([keys, short])
+            values = np.concatenate([values, _mix(combined)])
     order = np.lexsort((values, keys))
     keys, values = keys[order], values[order]
     fresh = np.ones(len(keys), dtype=bool)
