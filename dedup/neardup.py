@@ -9,13 +9,14 @@ longest, then the smallest id, so the choice does not depend on input order.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import numpy as np
 
 from .config import NearDupConfig, ShingleConfig
-from .shingle import Permutations, jaccard_containment, lsh_index
+from .shingle import Permutations, jaccard_containment, lsh_candidates
 
 
 class UnionFind:
@@ -55,6 +56,11 @@ def is_near_duplicate(a: np.ndarray, b: np.ndarray, config: NearDupConfig) -> bo
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """The similarity dedup reports for a duplicate: max(Jaccard, containment), 0-1."""
     return max(jaccard_containment(a, b))
+
+
+def _digest(shingles: np.ndarray) -> bytes:
+    """A 128-bit digest of a shingle set (equal sets, equal digests)."""
+    return hashlib.blake2b(np.ascontiguousarray(shingles).data, digest_size=16).digest()
 
 
 _NO_DATE = datetime.max.replace(tzinfo=timezone.utc).timestamp()
@@ -103,6 +109,7 @@ class NearDuplicateFinder:
         ids: Sequence[str],
         published: Sequence[datetime | None],
         lengths: Sequence[int],
+        signatures: np.ndarray | None = None,
     ) -> NearDuplicateFinder:
         """Find the duplicate groups of ``shingle_sets``.
 
@@ -111,34 +118,43 @@ class NearDuplicateFinder:
             ids: Document ids (the last tie-break for the canonical).
             published: Publication times (earliest is canonical; unknown sorts last).
             lengths: Cleaned text lengths in characters (longest wins a date tie).
+            signatures: The ``(documents, num_perm)`` MinHash signatures of ``shingle_sets``
+                when the caller has them (the paragraph stage computes them in its workers);
+                computed here when None.
 
         Returns:
             self
         """
         config = self.config
-        perms = Permutations(self.shingles.num_perm, self.shingles.seed)
-        signatures = perms.signatures(shingle_sets)
-        lsh = lsh_index(config.lsh_threshold, self.shingles.num_perm)
-        exact: dict[bytes, int] = {}
         sets = UnionFind(len(shingle_sets))
-        self.n_candidates_ = self.n_verified_ = 0
+        # Exact copies join the first with the same set; the first ones with enough shingles
+        # go to the LSH index (keyed by a digest, so memory does not hold every set twice).
+        first_with: dict[bytes, list[int]] = {}
+        indexed: list[int] = []
         for i, shingles in enumerate(shingle_sets):
             if len(shingles) == 0:
                 continue
-            key = shingles.tobytes()
-            if key in exact:
-                sets.union(exact[key], i)
+            seen = first_with.setdefault(_digest(shingles), [])
+            same = next((j for j in seen if np.array_equal(shingle_sets[j], shingles)), None)
+            if same is not None:
+                sets.union(same, i)
                 continue
-            exact[key] = i
-            if len(shingles) < config.min_shingles:
-                continue
-            minhash = perms.lean_minhash(signatures[i])
-            for j in sorted(lsh.query(minhash)):
-                self.n_candidates_ += 1
-                if is_near_duplicate(shingles, shingle_sets[j], config):
-                    self.n_verified_ += 1
-                    sets.union(i, j)
-            lsh.insert(i, minhash)
+            seen.append(i)
+            if len(shingles) >= config.min_shingles:
+                indexed.append(i)
+        if signatures is None:
+            perms = Permutations(self.shingles.num_perm, self.shingles.seed)
+            indexed_signatures = perms.signatures([shingle_sets[i] for i in indexed])
+        else:
+            indexed_signatures = signatures[np.array(indexed, dtype=np.int64)]
+        pairs = lsh_candidates(indexed_signatures, config.lsh_threshold)
+        self.n_candidates_ = len(pairs)
+        self.n_verified_ = 0
+        for earlier, later in pairs.tolist():
+            j, i = indexed[earlier], indexed[later]
+            if is_near_duplicate(shingle_sets[i], shingle_sets[j], config):
+                self.n_verified_ += 1
+                sets.union(i, j)
         self.groups_ = sets.groups()
         self.canonical_ = list(range(len(shingle_sets)))
         self.similarity_: list[float | None] = [None] * len(shingle_sets)

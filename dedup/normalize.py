@@ -23,7 +23,8 @@ import unicodedata
 
 from .config import NormConfig
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_ZERO_WIDTH = dict.fromkeys(map(ord, _ZERO_WIDTH_CHARS), None)
 _EMBED = re.compile(r"\[(\w+)\][^\[\]]*\[/\1\]")
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
@@ -46,6 +47,13 @@ def _tone_table() -> dict[str, str]:
 _TONE_TABLE = _tone_table()
 # A pair at the end of a word; "qu" + "y" is excluded (in "quý" the u belongs to the consonant).
 _TONE_PAIR = re.compile("(?<!q)(" + "|".join(sorted(_TONE_TABLE)) + r")(?!\w)")
+
+
+def _drop_zero_width(text: str) -> str:
+    """Remove zero-width characters (a substring test first: ``translate`` is slow)."""
+    if any(char in text for char in _ZERO_WIDTH_CHARS):
+        return text.translate(_ZERO_WIDTH)
+    return text
 
 
 def nfc(text: str) -> str:
@@ -73,7 +81,7 @@ def clean_whitespace(text: str, *, keep_newlines: bool = False) -> str:
         text: Any text.
         keep_newlines: Keep line breaks (one per break) instead of turning them into spaces.
     """
-    text = text.translate(_ZERO_WIDTH)
+    text = _drop_zero_width(text)
     if keep_newlines:
         return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
     return " ".join(text.split())
@@ -95,7 +103,7 @@ def normalize_text(
     config = config or NormConfig()
     # Zero-width characters go before NFC: one between a letter and its mark would otherwise
     # keep them apart until clean_whitespace, leaving non-NFC output (and tone pairs unseen).
-    text = nfc(text.translate(_ZERO_WIDTH))
+    text = nfc(_drop_zero_width(text))
     if config.strip_embeds:
         text = strip_embeds(text)
     if config.casefold:

@@ -33,7 +33,7 @@ from .shingle import (
     Hasher,
     Permutations,
     jaccard_containment,
-    lsh_index,
+    lsh_candidates,
     shingles_of_runs,
     tokenize,
 )
@@ -46,6 +46,7 @@ _OVERLAP_SAMPLE = 20  # articles sampled when checking that boilerplate hosts di
 # short, and the check normalizes the paragraph 14 times (a 5 MB paragraph would take seconds).
 _MAX_SELF_REPEAT_CHARS = 20_000
 _WORD = re.compile(r"\w+")
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 @dataclass(slots=True)
@@ -83,12 +84,16 @@ def split_paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def split_self_repeat(paragraph: str, *, normalized: str | None = None) -> tuple[str, str] | None:
+def split_self_repeat(
+    paragraph: str, *, normalized: str | None = None, letters: str | None = None
+) -> tuple[str, str] | None:
     """Split a paragraph that is a text glued to a copy of itself.
 
     Args:
         paragraph: One paragraph as given.
         normalized: ``normalize_text(paragraph)`` when the caller has it (saves work).
+        letters: Its tokens (``tokenize(normalize_text(paragraph))``) joined without spaces,
+            when the caller has them (saves more).
 
     Returns:
         ``(kept, removed)`` when the paragraph is ``X`` + ``X`` (white space between allowed,
@@ -100,7 +105,8 @@ def split_self_repeat(paragraph: str, *, normalized: str | None = None) -> tuple
     if half < 8 or len(text) > _MAX_SELF_REPEAT_CHARS:
         return None
     # Fast rejection: a glued paragraph's word characters, once normalized, are two equal halves.
-    letters = "".join(_WORD.findall(normalize_text(text) if normalized is None else normalized))
+    if letters is None:
+        letters = "".join(_WORD.findall(normalize_text(text) if normalized is None else normalized))
     middle = len(letters) // 2
     if len(letters) % 2 or letters[:middle] != letters[middle:]:
         return None
@@ -135,27 +141,51 @@ class ParagraphCleaner:
         self, doc_id: str, text: str, *, title: str | None, source: str | None
     ) -> Paragraphs:
         """Split one article and remove what can be seen inside it alone."""
+        return self.prepare_many([(doc_id, text, title, source)])[0]
+
+    def prepare_many(
+        self, articles: Sequence[tuple[str, str, str | None, str | None]]
+    ) -> list[Paragraphs]:
+        """:meth:`prepare` each ``(id, text, title, source)``, hashing them all at once.
+
+        The token hashes and paragraph shingles of all the articles come from one numpy pass:
+        numpy's cost per call, paid per article, is a large share of a news article's time.
+        """
+        split = [self._split(text) for _, text, _, _ in articles]
+        paragraphs = [tokens for _, tokens, _ in split for tokens in tokens]
+        lengths = np.array([len(t) for t in paragraphs], dtype=np.int64)
+        flat = self.hasher.token_hashes([t for tokens in paragraphs for t in tokens])
+        shingles = shingles_of_runs(flat, lengths, self.config.k)
+        bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
+        prepared = []
+        first = 0
+        for (doc_id, _, title, source), (raw, tokens, trimmed) in zip(articles, split, strict=True):
+            last = first + len(tokens)
+            hashes = [flat[bounds[i] : bounds[i + 1]] for i in range(first, last)]
+            doc = Paragraphs(
+                doc_id, source, raw, tokens, shingles[first:last], trimmed=trimmed, hashes=hashes
+            )
+            self._mark_title_echoes(doc, title)
+            self._mark_repeats(doc)
+            prepared.append(doc)
+            first = last
+        return prepared
+
+    def _split(self, text: str) -> tuple[list[str], list[list[str]], dict[int, RemovedParagraph]]:
+        """Paragraphs (a self-glued one cut to one copy), their tokens, and the cuts made."""
         raw = split_paragraphs(text)
-        normalized = [normalize_text(p, self.norm) for p in raw]
+        # Interned, so the many copies of a word share one string (memory at scale).
+        tokens = [list(map(sys.intern, tokenize(normalize_text(p, self.norm)))) for p in raw]
         default_norm = self.norm == NormConfig()
         trimmed: dict[int, RemovedParagraph] = {}
         for i, paragraph in enumerate(raw):
-            glued = split_self_repeat(paragraph, normalized=normalized[i] if default_norm else None)
+            letters = "".join(tokens[i]) if default_norm else None
+            glued = split_self_repeat(paragraph, letters=letters)
             if glued is not None:
                 raw[i] = glued[0]
-                normalized[i] = normalize_text(glued[0], self.norm)
+                tokens[i] = list(map(sys.intern, tokenize(normalize_text(glued[0], self.norm))))
                 trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
-        # Interned, so the many copies of a word share one string (memory at scale).
-        tokens = [list(map(sys.intern, tokenize(n))) for n in normalized]
-        lengths = np.array([len(t) for t in tokens], dtype=np.int64)
-        flat = self.hasher.token_hashes([t for paragraph in tokens for t in paragraph])
-        shingles = shingles_of_runs(flat, lengths, self.config.k)
-        bounds = np.concatenate(([0], np.cumsum(lengths)))
-        hashes = [flat[bounds[i] : bounds[i + 1]] for i in range(len(tokens))]
-        doc = Paragraphs(doc_id, source, raw, tokens, shingles, trimmed=trimmed, hashes=hashes)
-        self._mark_title_echoes(doc, title)
-        self._mark_repeats(doc)
-        return doc
+        return raw, tokens, trimmed
 
     def _mark_title_echoes(self, doc: Paragraphs, title: str | None) -> None:
         """Mark paragraphs that are the title plus at most a few tokens."""
@@ -226,15 +256,10 @@ class ParagraphCleaner:
                 x = parent[x]
             return x
 
-        perms = Permutations(self.config.num_perm, seed=1)
-        signatures = perms.signatures(shingles)
-        lsh = lsh_index(self.config.threshold, self.config.num_perm)
-        for k in range(len(keys)):
-            minhash = perms.lean_minhash(signatures[k])
-            for other in sorted(lsh.query(minhash)):
-                if jaccard_containment(shingles[k], shingles[other])[0] >= self.config.threshold:
-                    parent[find(k)] = find(other)
-            lsh.insert(k, minhash)
+        signatures = Permutations(self.config.num_perm, seed=1).signatures(shingles)
+        for other, k in lsh_candidates(signatures, self.config.threshold).tolist():
+            if jaccard_containment(shingles[k], shingles[other])[0] >= self.config.threshold:
+                parent[find(k)] = find(other)
         clusters: dict[int, list[int]] = defaultdict(list)
         for k in range(len(keys)):
             clusters[find(k)].append(k)
@@ -245,16 +270,21 @@ class ParagraphCleaner:
                     members_of_doc[d].add(root)
         words: dict[int, np.ndarray] = {}  # host -> every shingle of its text, built when needed
 
-        def text_of(d: int) -> np.ndarray:
-            if d not in words:
-                words[d] = np.unique(np.concatenate([np.zeros(0, np.uint64), *docs[d].shingles]))
-            return words[d]
+        shared: dict[tuple[int, int], float] = {}  # host pair -> containment of their words
+
+        def text_overlap(a: int, b: int) -> float:
+            if (a, b) not in shared:
+                for d in (a, b):
+                    if d not in words:
+                        words[d] = np.unique(np.concatenate([_EMPTY, *docs[d].shingles]))
+                shared[a, b] = jaccard_containment(words[a], words[b])[1]
+            return shared[a, b]
 
         for members in clusters.values():
             hosts = sorted({d for k in members for d, _ in places[keys[k]]})
             if len(hosts) < self.config.boilerplate_min_docs:
                 continue
-            overlap = self._hosts_overlap(hosts, members_of_doc, text_of)
+            overlap = self._hosts_overlap(hosts, members_of_doc, text_overlap)
             if overlap >= self.config.boilerplate_max_overlap:
                 continue
             note = f"{len(hosts)} articles of {source}"
@@ -266,7 +296,7 @@ class ParagraphCleaner:
     def _hosts_overlap(
         hosts: list[int],
         members_of_doc: dict[int, set[int]],
-        text_of: Callable[[int], np.ndarray],
+        text_overlap: Callable[[int, int], float],
     ) -> float:
         """How much (a sample of) the host articles are alike, 0-1.
 
@@ -281,7 +311,7 @@ class ParagraphCleaner:
             len(members_of_doc[a] & members_of_doc[b]) / len(members_of_doc[a] | members_of_doc[b])
             for a, b in pairs
         ]
-        texts = [jaccard_containment(text_of(a), text_of(b))[1] for a, b in pairs]
+        texts = [text_overlap(a, b) for a, b in pairs]
         return float(max(np.mean(paragraphs), np.mean(texts)))
 
     @staticmethod

@@ -1,74 +1,209 @@
-"""Per-article work spread over worker processes, with results in input order.
+"""The paragraph stage spread over worker processes, with compact results in input order.
 
-Only work that depends on one article alone is spread (paragraph splitting, normalization,
-tokens and paragraph shingles). Chunks have a fixed size and results come back in input order,
-and every hash is a pure function of the text, so the output is byte-identical whatever the
-number of workers.
+Boilerplate is found among the articles of one source, so a task holds whole sources (all of
+their articles, in input order) and does the whole stage for them: paragraphs prepared,
+boilerplate marked, then each article's kept tokens, shingles and MinHash signature. Articles
+that can hold no boilerplate (no source, or a source with fewer than ``boilerplate_min_docs``
+articles) fill tasks of ``CHUNK`` articles. A task returns numpy arrays and short lists
+(:class:`PackedTask`), not per-paragraph Python objects, so little is pickled and the main
+process holds only what later stages need. Every result depends on its article and its source
+alone, so the output is byte-identical whatever the number of workers.
 """
 
 from __future__ import annotations
 
+import sys
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
-from .paragraphs import ParagraphCleaner, Paragraphs
+import numpy as np
+
+from .config import PipelineConfig
+from .normalize import nfc
+from .paragraphs import ParagraphCleaner, split_paragraphs
+from .shingle import Permutations, shingles_of_runs
+from .types import RemovedParagraph
 
 CHUNK = 256  # articles per task: large enough to amortize pickling, small for load balance
 
-Article = tuple[str, str, str | None, str | None]  # id, text, title, source
+Article = tuple[int, str, str, str | None, str | None]  # position, id, text, title, source
 Progress = Callable[[str, int, int], None]
 
-_worker_cleaner: ParagraphCleaner | None = None
+_EMPTY = np.zeros(0, dtype=np.uint64)
+_worker: tuple[ParagraphCleaner, PipelineConfig] | None = None
 
 
-def _init_worker(cleaner: ParagraphCleaner) -> None:
+@dataclass(slots=True)
+class PackedTask:
+    """What the paragraph stage found for the articles of one task, in compact arrays.
+
+    Attributes:
+        positions: Input position of each article (ascending).
+        records: Removal records of each article, in paragraph order.
+        cuts: Position -> {paragraph index: text kept} for self-glued paragraphs kept cut.
+        vocabulary: The distinct kept tokens of the task.
+        token_ids: Kept tokens of all articles, one after the other (indices into vocabulary).
+        token_counts: Kept tokens of each article.
+        shingles: Shingle sets of all articles, one after the other (sorted uint64 each).
+        shingle_counts: Shingles of each article.
+        lengths: Characters of each cleaned text (in NFC).
+        signatures: ``(articles, num_perm)`` uint32 MinHash signatures of the shingle sets.
+    """
+
+    positions: np.ndarray
+    records: list[tuple[RemovedParagraph, ...]]
+    cuts: dict[int, dict[int, str]]
+    vocabulary: list[str]
+    token_ids: np.ndarray
+    token_counts: np.ndarray
+    shingles: np.ndarray
+    shingle_counts: np.ndarray
+    lengths: np.ndarray
+    signatures: np.ndarray
+
+
+def _init_worker(cleaner: ParagraphCleaner, config: PipelineConfig) -> None:
     """Keep the worker's own cleaner (and its token hash cache) for all its tasks."""
-    global _worker_cleaner
-    _worker_cleaner = cleaner
+    global _worker
+    _worker = (cleaner, config)
 
 
-def _prepare_chunk(articles: Sequence[Article]) -> list[Paragraphs]:
-    """Prepare the paragraphs of a chunk of articles (in a worker)."""
-    assert _worker_cleaner is not None  # noqa: S101 - set by the pool initializer
-    return prepare_all(_worker_cleaner, articles)
+def _run_task(articles: Sequence[Article]) -> PackedTask:
+    """Run the paragraph stage on one task (in a worker)."""
+    assert _worker is not None  # noqa: S101 - set by the pool initializer
+    return clean_task(*_worker, articles)
 
 
-def prepare_all(cleaner: ParagraphCleaner, articles: Sequence[Article]) -> list[Paragraphs]:
-    """Prepare the paragraphs of each article in this process."""
-    return [
-        cleaner.prepare(doc_id, text, title=title, source=source)
-        for doc_id, text, title, source in articles
-    ]
+def clean_task(
+    cleaner: ParagraphCleaner, config: PipelineConfig, articles: Sequence[Article]
+) -> PackedTask:
+    """Clean the articles of one task (whole sources) and pack what later stages need."""
+    prepared = cleaner.prepare_many([article[1:] for article in articles])
+    cleaner.mark_boilerplate(prepared)
+    vocabulary: dict[str, int] = {}
+    ids: list[int] = []
+    counts, kept_hashes, lengths, records = [], [], [], []
+    cuts: dict[int, dict[int, str]] = {}
+    k, cap = config.shingles.k, config.shingles.max_shingles
+    for article, doc in zip(articles, prepared, strict=True):
+        kept = doc.kept()
+        before = len(ids)
+        for i in kept:
+            ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in doc.tokens[i])
+        counts.append(len(ids) - before)
+        kept_hashes += [doc.hashes[i] for i in kept]
+        result = cleaner.result(doc)
+        lengths.append(len(nfc(result.text)))  # NFD text is not longer
+        records.append(result.removed)
+        glued = {i: doc.raw[i] for i in doc.trimmed if i not in doc.removed}
+        if glued:
+            cuts[article[0]] = glued
+    # Every article's shingles in one numpy pass (no window crosses articles).
+    runs = np.array(counts, dtype=np.int64)
+    flat = np.concatenate([_EMPTY, *kept_hashes])
+    shingle_sets = [s[:cap] for s in shingles_of_runs(flat, runs, k)]
+    signatures = Permutations(config.shingles.num_perm, config.shingles.seed).signatures(
+        shingle_sets
+    )
+    return PackedTask(
+        positions=np.array([a[0] for a in articles], dtype=np.int64),
+        records=records,
+        cuts=cuts,
+        vocabulary=list(vocabulary),
+        token_ids=np.array(ids, dtype=np.int32),
+        token_counts=runs,
+        shingles=np.concatenate([_EMPTY, *shingle_sets]),
+        shingle_counts=np.array([len(s) for s in shingle_sets], dtype=np.int64),
+        lengths=np.array(lengths, dtype=np.int64),
+        signatures=signatures,
+    )
 
 
-def prepare_paragraphs(
+def make_tasks(articles: Sequence[Article], min_docs: int) -> list[list[Article]]:
+    """Group articles into tasks: whole sources that can hold boilerplate, then the rest.
+
+    Sources are packed, in order of first appearance, into tasks of at most ``CHUNK``
+    articles (a larger source is one task of its own); the other articles fill tasks of
+    ``CHUNK`` in input order. Articles keep input order inside a task. Largest tasks first,
+    so a big source does not finish last.
+    """
+    by_source: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        if article[4]:
+            by_source[article[4]].append(article)
+    grouped = {s for s, members in by_source.items() if len(members) >= min_docs}
+    tasks: list[list[Article]] = []
+    current: list[Article] = []
+    for source in by_source:
+        if source in grouped:
+            if current and len(current) + len(by_source[source]) > CHUNK:
+                tasks.append(sorted(current))
+                current = []
+            current.extend(by_source[source])
+    if current:
+        tasks.append(sorted(current))
+    rest = [a for a in articles if a[4] not in grouped]
+    tasks += [rest[i : i + CHUNK] for i in range(0, len(rest), CHUNK)]
+    tasks.sort(key=len, reverse=True)  # stable: equal sizes keep their order
+    return tasks
+
+
+def clean_corpus(
     cleaner: ParagraphCleaner,
+    config: PipelineConfig,
     articles: Sequence[Article],
     *,
-    jobs: int,
     progress: Progress | None = None,
-) -> Iterator[Paragraphs]:
-    """Yield ``cleaner.prepare`` of every article, in input order, using ``jobs`` processes.
+) -> Iterator[PackedTask]:
+    """Yield the packed result of every task, using ``config.jobs`` processes.
 
     Args:
         cleaner: The paragraph cleaner (copied into each worker).
-        articles: ``(id, text, title, source)`` of each article.
-        jobs: Worker processes (1: work in this process).
-        progress: Called as ``progress("paragraphs", done, total)`` after each chunk.
+        config: Settings (shingles and signatures; ``jobs`` worker processes, 1: this one).
+        articles: ``(position, id, text, title, source)`` of each article.
+        progress: Called as ``progress("paragraphs", done, total)`` after each task.
     """
-    chunks = [articles[i : i + CHUNK] for i in range(0, len(articles), CHUNK)]
+    tasks = make_tasks(articles, cleaner.config.boilerplate_min_docs)
     done = 0
-    if jobs <= 1 or len(chunks) <= 1:
-        results: Iterator[list[Paragraphs]] = (prepare_all(cleaner, c) for c in chunks)
-        for prepared in results:
-            done += len(prepared)
-            yield from prepared
+
+    def reported(results: Iterator[PackedTask]) -> Iterator[PackedTask]:
+        nonlocal done
+        for packed in results:
+            done += len(packed.positions)
+            yield packed
             if progress:
                 progress("paragraphs", done, len(articles))
+
+    if config.jobs <= 1 or len(tasks) <= 1:
+        yield from reported(clean_task(cleaner, config, t) for t in tasks)
         return
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(cleaner,)) as pool:
-        for prepared in pool.map(_prepare_chunk, chunks):
-            done += len(prepared)
-            yield from prepared
-            if progress:
-                progress("paragraphs", done, len(articles))
+    arguments = (cleaner, config)
+    with ProcessPoolExecutor(config.jobs, initializer=_init_worker, initargs=arguments) as pool:
+        yield from reported(pool.map(_run_task, tasks))
+
+
+def unpack(
+    packed: PackedTask, text_of: Callable[[int], str]
+) -> Iterator[tuple[int, list[str], np.ndarray, tuple[str, ...]]]:
+    """Per article of a task: position, kept tokens, shingle set, kept paragraphs.
+
+    The kept paragraphs are cut again from the article's text (``text_of(position)``), which
+    costs less than sending them back from the worker.
+    """
+    strings = np.array([sys.intern(t) for t in packed.vocabulary] or [""], dtype=object)
+    tokens = strings[packed.token_ids].tolist()
+    token_ends = np.cumsum(packed.token_counts).tolist()
+    shingle_ends = np.cumsum(packed.shingle_counts).tolist()
+    token = shingle = 0
+    for n, position in enumerate(packed.positions.tolist()):
+        kept_tokens = tokens[token : token_ends[n]]
+        shingles = packed.shingles[shingle : shingle_ends[n]]
+        token, shingle = token_ends[n], shingle_ends[n]
+        raw = split_paragraphs(text_of(position))
+        for i, text in packed.cuts.get(position, {}).items():
+            raw[i] = text
+        whole = {r.paragraph for r in packed.records[n] if r.reason != "self-repeat"}
+        kept = tuple(p for i, p in enumerate(raw) if i not in whole)
+        yield position, kept_tokens, shingles, kept

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,10 +19,10 @@ from .config import PipelineConfig
 from .errors import InputError
 from .features import name_sequences
 from .neardup import NearDuplicateFinder
-from .normalize import nfc, normalize_text
+from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
-from .parallel import Progress, prepare_paragraphs
-from .shingle import Hasher, shingle_hashes, tokenize
+from .parallel import Progress, clean_corpus, unpack
+from .shingle import Hasher, tokenize
 from .types import ArticleResult, CleanedDocument, Cluster, Document, DupGroup, Rejected, Result
 
 
@@ -72,28 +73,49 @@ def unique_documents(
     return kept
 
 
+class CleanedCorpus(NamedTuple):
+    """What the paragraph stage hands to the later stages, one entry per document.
+
+    Attributes:
+        cleaned: The cleaned documents.
+        tokens: The normalized tokens of each cleaned text.
+        shingles: The shingle set of each cleaned text (sorted distinct uint64 hashes).
+        lengths: Characters of each cleaned text, in NFC.
+        signatures: ``(documents, num_perm)`` uint32 MinHash signatures of the shingle sets.
+    """
+
+    cleaned: list[CleanedDocument]
+    tokens: list[list[str]]
+    shingles: list[np.ndarray]
+    lengths: list[int]
+    signatures: np.ndarray
+
+
 def clean_paragraphs(
     docs: list[Document],
     config: PipelineConfig,
     hasher: Hasher,
     progress: Progress | None = None,
-) -> tuple[list[CleanedDocument], list[list[str]], list[np.ndarray]]:
-    """Run the paragraph stage; return cleaned documents, their tokens and their shingles.
+) -> CleanedCorpus:
+    """Run the paragraph stage (with each text's shingles and signature).
 
-    The per-article part runs in ``config.jobs`` processes; the result does not depend on it.
+    The work runs in ``config.jobs`` processes; the result does not depend on it.
     """
     cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
-    articles = [(d.id, d.text, d.title, d.source) for d in docs]
-    prepared = list(prepare_paragraphs(cleaner, articles, jobs=config.jobs, progress=progress))
-    cleaner.mark_boilerplate(prepared)
-    tokens = [[t for i in p.kept() for t in p.tokens[i]] for p in prepared]
-    # The shingles of the kept text, from the token hashes the paragraph stage already has.
-    k, cap = config.shingles.k, config.shingles.max_shingles
-    shingle_sets = [
-        shingle_hashes(np.concatenate([_EMPTY, *(p.hashes[i] for i in p.kept())]), k, cap=cap)
-        for p in prepared
-    ]
-    return [cleaner.result(p) for p in prepared], tokens, shingle_sets
+    articles = [(n, d.id, d.text, d.title, d.source) for n, d in enumerate(docs)]
+    cleaned: list[CleanedDocument] = [None] * len(docs)  # type: ignore[list-item]
+    tokens: list[list[str]] = [[] for _ in docs]
+    shingle_sets: list[np.ndarray] = [_EMPTY] * len(docs)
+    lengths = np.zeros(len(docs), dtype=np.int64)
+    signatures = np.empty((len(docs), config.shingles.num_perm), dtype=np.uint32)
+    for packed in clean_corpus(cleaner, config, articles, progress=progress):
+        lengths[packed.positions] = packed.lengths
+        signatures[packed.positions] = packed.signatures
+        unpacked = unpack(packed, lambda position: docs[position].text)
+        for (n, kept_tokens, shingles, kept), records in zip(unpacked, packed.records, strict=True):
+            cleaned[n] = CleanedDocument(docs[n].id, kept, records)
+            tokens[n], shingle_sets[n] = kept_tokens, shingles
+    return CleanedCorpus(cleaned, tokens, shingle_sets, lengths.tolist(), signatures)
 
 
 def run(
@@ -136,14 +158,17 @@ def run(
     timer.articles = len(docs)
     hasher = Hasher()
     with timer.stage("paragraphs"):
-        cleaned, tokens, shingle_sets = clean_paragraphs(docs, config, hasher, progress)
+        corpus = clean_paragraphs(docs, config, hasher, progress)
+    cleaned, tokens = corpus.cleaned, corpus.tokens
     with timer.stage("near_duplicates"):
         finder = NearDuplicateFinder(config.neardup, shingles=config.shingles).fit(
-            shingle_sets,
+            corpus.shingles,
             ids=[d.id for d in docs],
             published=[d.published for d in docs],
-            lengths=[len(nfc(c.text)) for c in cleaned],  # NFD text is not longer
+            lengths=corpus.lengths,
+            signatures=corpus.signatures,
         )
+    del corpus  # its shingles and signatures (the largest arrays) are not needed past here
     canonicals = [i for i in range(len(docs)) if finder.canonical_[i] == i]
     with timer.stage("clustering"):
         clusterer = EventStoryClusterer(config.cluster)

@@ -1,0 +1,107 @@
+"""The packed, source-grouped paragraph stage equals the plain whole-corpus one."""
+
+import random
+
+import numpy as np
+from conftest import body
+
+from dedup.config import PipelineConfig
+from dedup.neardup import NearDuplicateFinder
+from dedup.normalize import nfc
+from dedup.paragraphs import ParagraphCleaner
+from dedup.parallel import CHUNK, make_tasks
+from dedup.pipeline import clean_paragraphs
+from dedup.shingle import Hasher, Permutations, lsh_candidates, lsh_index, shingle_hashes
+from dedup.types import Document
+
+
+def corpus(n: int, seed: int = 3) -> list[Document]:
+    """Articles of many sources (some large, some tiny, some none) with shared footers."""
+    rng = random.Random(seed)  # noqa: S311 - a seeded test corpus
+    docs = []
+    for i in range(n):
+        source = rng.choice([None, "tiny.vn", *(f"s{k}.vn" for k in range(6))])
+        paragraphs = body(rng.randrange(60), rng.randint(2, 8))
+        if rng.random() < 0.3:
+            paragraphs.insert(1, paragraphs[0])  # a repeated lead
+        if source and rng.random() < 0.8:
+            paragraphs += [f"Theo {source} tổng hợp", "Ý kiến bạn đọc"]
+        if rng.random() < 0.05:
+            paragraphs.append(paragraphs[-1] + paragraphs[-1])  # self-glued
+        docs.append(Document(f"d{i}", "\n".join(paragraphs), title=paragraphs[0], source=source))
+    return docs
+
+
+def test_tasks_hold_whole_sources_in_input_order():
+    docs = corpus(2000)
+    articles = [(n, d.id, d.text, d.title, d.source) for n, d in enumerate(docs)]
+    tasks = make_tasks(articles, min_docs=3)
+    assert sorted(a[0] for t in tasks for a in t) == list(range(len(docs)))
+    for source in {d.source for d in docs if d.source}:
+        holding = [t for t in tasks if any(a[4] == source for a in t)]
+        if sum(d.source == source for d in docs) >= 3:
+            assert len(holding) == 1
+    for task in tasks:
+        assert [a[0] for a in task] == sorted(a[0] for a in task)
+        assert len(task) <= CHUNK or len({a[4] for a in task}) == 1
+    assert len(tasks) > 2
+
+
+def test_packed_stage_equals_whole_corpus_cleaning():
+    docs = corpus(1500)
+    config = PipelineConfig(jobs=2)
+    cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm)
+    prepared = [cleaner.prepare(d.id, d.text, title=d.title, source=d.source) for d in docs]
+    cleaner.mark_boilerplate(prepared)
+    expected = [cleaner.result(p) for p in prepared]
+    assert any(r.reason == "boilerplate" for c in expected for r in c.removed)
+    k, cap = config.shingles.k, config.shingles.max_shingles
+    expected_shingles = [
+        shingle_hashes(
+            np.concatenate([np.zeros(0, np.uint64), *(p.hashes[i] for i in p.kept())]), k, cap=cap
+        )
+        for p in prepared
+    ]
+    for jobs in (1, 2):
+        config = PipelineConfig(jobs=jobs)
+        got = clean_paragraphs(docs, config, Hasher())
+        assert got.cleaned == expected
+        assert got.tokens == [[t for i in p.kept() for t in p.tokens[i]] for p in prepared]
+        assert all(
+            np.array_equal(a, b) for a, b in zip(got.shingles, expected_shingles, strict=True)
+        )
+        assert got.lengths == [len(nfc(c.text)) for c in expected]
+        perms = Permutations(config.shingles.num_perm, config.shingles.seed)
+        assert np.array_equal(got.signatures, perms.signatures(expected_shingles))
+
+
+def test_given_signatures_change_nothing():
+    docs = corpus(600)
+    got = clean_paragraphs(docs, PipelineConfig(), Hasher())
+    fields = {"ids": [d.id for d in docs], "published": [None] * len(docs), "lengths": got.lengths}
+    plain = NearDuplicateFinder().fit(got.shingles, **fields)
+    given = NearDuplicateFinder().fit(got.shingles, signatures=got.signatures, **fields)
+    assert plain.groups_ == given.groups_ and plain.groups_
+    assert plain.n_candidates_ == given.n_candidates_
+
+
+def test_lsh_candidates_are_datasketch_pairs():
+    rng = np.random.default_rng(0)
+    bases = [np.unique(rng.integers(0, 2**64, 200, dtype=np.uint64)) for _ in range(300)]
+    sets = []
+    for _ in range(900):
+        base = bases[rng.integers(0, len(bases))]
+        kept = base[rng.random(len(base)) < rng.uniform(0.3, 1.0)]
+        noise = rng.integers(0, 2**64, rng.integers(0, 150), dtype=np.uint64)
+        sets.append(np.unique(np.concatenate([kept, noise])))
+    perms = Permutations(128, seed=1)
+    signatures = perms.signatures(sets)
+    for threshold in (0.3, 0.5, 0.8):
+        lsh = lsh_index(threshold, 128)
+        expected = []
+        for k in range(len(sets)):
+            minhash = perms.lean_minhash(signatures[k])
+            expected += [(other, k) for other in sorted(lsh.query(minhash))]
+            lsh.insert(k, minhash)
+        got = [tuple(pair) for pair in lsh_candidates(signatures, threshold).tolist()]
+        assert got == expected and expected
