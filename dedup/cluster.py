@@ -31,7 +31,7 @@ from scipy.spatial.distance import squareform
 from .config import ClusterConfig
 from .features import NAME_PREFIX
 from .linkage import story_labels
-from .tfidf import tfidf_from_tokens
+from .tfidf import Tokens, Vocabulary, tfidf_from_tokens
 
 _MIN_BACKGROUND_DOCS = 30  # fewer articles cannot show what an unrelated pair looks like
 _BACKGROUND_ROWS = 1500  # articles whose pairs are measured (a fixed-seed sample past this)
@@ -129,13 +129,14 @@ class EventStoryClusterer:
 
     def fit(
         self,
-        bodies: Sequence[Sequence[str]],
+        bodies: Sequence[Tokens],
         *,
-        titles: Sequence[Sequence[str]],
+        titles: Sequence[Tokens],
         published: Sequence[datetime | None],
-        names: Sequence[Sequence[str]] | None = None,
+        names: Sequence[Tokens] | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> EventStoryClusterer:
-        """Cluster documents given as token lists.
+        """Cluster documents given as token lists (strings, or ids of ``vocabulary``).
 
         Args:
             bodies: Normalized tokens of each document's cleaned text.
@@ -143,6 +144,8 @@ class EventStoryClusterer:
             published: Publication times (None when unknown).
             names: Name-sequence features of each document
                 (:func:`~dedup.features.name_sequences` of its title and text); none when None.
+            vocabulary: What id-array tokens refer to (:class:`~dedup.tfidf.Vocabulary`); the
+                pipeline passes ids, 4 bytes a token instead of a string reference and more.
 
         Returns:
             self
@@ -157,6 +160,7 @@ class EventStoryClusterer:
                 title_weight=config.title_weight,
                 name_weight=config.name_weight,
                 min_df=config.min_df if n >= _MIN_BACKGROUND_DOCS else 1,
+                vocabulary=vocabulary,
             )
             if n
             else (sp.csr_matrix((0, 0)), np.array([]))

@@ -22,6 +22,7 @@ from .normalize import nfc, normalize_text
 from .paragraphs import ParagraphCleaner
 from .parallel import Progress, prepare_paragraphs
 from .shingle import Hasher, shingle_hashes, tokenize
+from .tfidf import Vocabulary
 from .types import ArticleResult, CleanedDocument, Cluster, Document, DupGroup, Rejected, Result
 
 
@@ -77,16 +78,20 @@ def clean_paragraphs(
     config: PipelineConfig,
     hasher: Hasher,
     progress: Progress | None = None,
-) -> tuple[list[CleanedDocument], list[list[str]], list[np.ndarray]]:
+    vocabulary: Vocabulary | None = None,
+) -> tuple[list[CleanedDocument], list[np.ndarray], list[np.ndarray]]:
     """Run the paragraph stage; return cleaned documents, their tokens and their shingles.
 
-    The per-article part runs in ``config.jobs`` processes; the result does not depend on it.
+    The tokens of the kept text are ids of ``vocabulary`` (int32 arrays; a new vocabulary
+    when None). The per-article part runs in ``config.jobs`` processes; the result does not
+    depend on it.
     """
     cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
     articles = [(d.id, d.text, d.title, d.source) for d in docs]
     prepared = list(prepare_paragraphs(cleaner, articles, jobs=config.jobs, progress=progress))
     cleaner.mark_boilerplate(prepared)
-    tokens = [[t for i in p.kept() for t in p.tokens[i]] for p in prepared]
+    vocabulary = vocabulary if vocabulary is not None else Vocabulary()
+    tokens = [vocabulary.ids(t for i in p.kept() for t in p.tokens[i]) for p in prepared]
     # The shingles of the kept text, from the token hashes the paragraph stage already has.
     k, cap = config.shingles.k, config.shingles.max_shingles
     shingle_sets = [
@@ -135,8 +140,11 @@ def run(
     rejects = [*rejected, *repeated]  # read after the documents: a reader fills it as it goes
     timer.articles = len(docs)
     hasher = Hasher()
+    vocabulary = Vocabulary()  # tokens as ids: 4 bytes each, shared with clustering
     with timer.stage("paragraphs"):
-        cleaned, tokens, shingle_sets = clean_paragraphs(docs, config, hasher, progress)
+        cleaned, tokens, shingle_sets = clean_paragraphs(
+            docs, config, hasher, progress, vocabulary=vocabulary
+        )
     with timer.stage("near_duplicates"):
         finder = NearDuplicateFinder(config.neardup, shingles=config.shingles).fit(
             shingle_sets,
@@ -151,14 +159,18 @@ def run(
             clusterer.fit(
                 [tokens[i] for i in canonicals],
                 titles=[
-                    tokenize(normalize_text(docs[i].title or "", config.norm)) for i in canonicals
+                    vocabulary.ids(tokenize(normalize_text(docs[i].title or "", config.norm)))
+                    for i in canonicals
                 ],
                 published=[docs[i].published for i in canonicals],
                 names=[
-                    name_sequences(docs[i].title or "", config.norm)
-                    + name_sequences(cleaned[i].text, config.norm)
+                    vocabulary.ids(
+                        name_sequences(docs[i].title or "", config.norm)
+                        + name_sequences(cleaned[i].text, config.norm)
+                    )
                     for i in canonicals
                 ],
+                vocabulary=vocabulary,
             )
         else:
             clusterer.singletons(len(canonicals))
