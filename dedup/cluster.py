@@ -202,6 +202,8 @@ class EventStoryClusterer:
         one the graph of its close pairs (:func:`~dedup.linkage.dated_labels`), which needs
         no matrix of the story's size squared.
         """
+        if len(sub) == 1:  # most stories of a large corpus: nothing to split
+            return [np.zeros(1, dtype=np.int64)]
         level = 1.0 - self.event_threshold_ - 1e-9
         if len(sub) <= _DENSE_EVENT_ROWS or level <= 0.0:
             return self._split(self._with_dates(self._distances(sub), days), self.event_threshold_)

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 T = TypeVar("T")
 
-_PRODUCT_BUDGET = 8_000_000  # candidate entries gathered at once (about 100 MB)
+_PRODUCT_BUDGET = 4_000_000  # candidate entries gathered at once per thread (about 50 MB)
 _MARGIN = 1e-6  # float slack: index a little more than the bound requires
 _VERIFY_STEP = 1 << 14  # candidate pairs verified at once
 _THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
