@@ -36,6 +36,7 @@ T = TypeVar("T")
 _PRODUCT_BUDGET = 4_000_000  # candidate entries gathered at once per thread (about 50 MB)
 _MARGIN = 1e-6  # float slack: index a little more than the bound requires
 _VERIFY_STEP = 1 << 14  # candidate pairs verified at once
+_SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once
 _THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
 
 
@@ -69,10 +70,31 @@ def prefix_split(matrix: sp.csr_matrix, min_similarity: float) -> tuple[sp.csr_m
     column_max = np.zeros(width)
     np.maximum.at(column_max, matrix.indices, matrix.data.astype(np.float64))
     # Within each row, most frequent columns first (ties by column): they form the suffix.
-    # Columns renumbered by that rank and sorted row by row (no sort of all the entries).
+    # Columns renumbered by that rank and sorted row by row (no sort of all the entries), a
+    # block of rows at a time (the float64 temporaries stay small).
     by_rank = np.lexsort((np.arange(width), -frequency))
     rank = np.empty(width, dtype=matrix.indices.dtype)
     rank[by_rank] = np.arange(width)
+    pieces = [
+        _split_rows(matrix[start : start + _SPLIT_ROWS], rank, by_rank, column_max, min_similarity)
+        for start in range(0, n, _SPLIT_ROWS)
+    ]
+    if not pieces:
+        return sp.csr_matrix((n, width), dtype=matrix.dtype), np.zeros(n)
+    prefix = sp.vstack([p for p, _ in pieces], format="csr")
+    prefix.sort_indices()
+    return prefix, np.concatenate([b for _, b in pieces])
+
+
+def _split_rows(
+    matrix: sp.csr_matrix,
+    rank: np.ndarray,
+    by_rank: np.ndarray,
+    column_max: np.ndarray,
+    min_similarity: float,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """:func:`prefix_split` of a block of rows, given the corpus' column ranks and maxima."""
+    n, width = matrix.shape
     ranked = sp.csr_matrix(
         (matrix.data.copy(), rank[matrix.indices], matrix.indptr.copy()), shape=(n, width)
     )
