@@ -235,30 +235,60 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def cluster_scaling(paths: list[Path], repeat: int) -> dict[str, object]:
-    """Seconds of the clustering stage alone at each size, and the ratio between sizes."""
+def cluster_fit(path: Path, repeat: int) -> dict[str, float]:
+    """Median seconds of the clustering stage alone on one corpus, and this process' peak RSS.
+
+    Tokens are given as the pipeline gives them: ids of one shared vocabulary (int32 arrays).
+    """
     from dedup.cluster import EventStoryClusterer
     from dedup.io.dates import parse_date
     from dedup.normalize import normalize_text
     from dedup.shingle import tokenize
+    from dedup.tfidf import Vocabulary
 
-    seconds = {}
+    vocabulary = Vocabulary()
+    bodies, titles, dates = [], [], []
+    with path.open(encoding="utf-8") as stream:
+        for line in stream:
+            record = json.loads(line)
+            bodies.append(vocabulary.ids(tokenize(normalize_text(record["text"]))))
+            titles.append(vocabulary.ids(tokenize(normalize_text(record["title"]))))
+            dates.append(parse_date(record["date"]))
+    loaded_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    def fit() -> None:
+        EventStoryClusterer().fit(bodies, titles=titles, published=dates, vocabulary=vocabulary)
+
+    seconds = _median(fit, repeat)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "input_rss_mb": round(loaded_kb / 1024, 1),
+    }
+
+
+def cluster_scaling(paths: list[Path], repeat: int) -> dict[str, object]:
+    """Seconds and peak RSS of the clustering stage alone at each size, and the time ratios.
+
+    Each size runs in its own process, so its peak RSS is its own.
+    """
+    seconds, peak = {}, {}
     for path in paths:
-        bodies, titles, dates = [], [], []
-        with path.open(encoding="utf-8") as stream:
-            for line in stream:
-                record = json.loads(line)
-                bodies.append(tokenize(normalize_text(record["text"])))
-                titles.append(tokenize(normalize_text(record["title"])))
-                dates.append(parse_date(record["date"]))
-
-        def fit(bodies: list = bodies, titles: list = titles, dates: list = dates) -> None:
-            EventStoryClusterer().fit(bodies, titles=titles, published=dates)
-
-        seconds[len(bodies)] = round(_median(fit, repeat), 3)
+        command = [sys.executable, str(Path(__file__).resolve()), "--cluster-worker", str(path)]
+        command += ["--repeat", str(repeat)]
+        done = subprocess.run(command, check=True, capture_output=True, text=True, env=_env())
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        n = sum(1 for _ in path.open(encoding="utf-8"))
+        seconds[n], peak[n] = figures["seconds"], figures["peak_rss_mb"]
     sizes = sorted(seconds)
     ratios = {f"{b}/{a}": round(seconds[b] / seconds[a], 2) for a, b in itertools.pairwise(sizes)}
-    return {"benchmark": "speed-clustering", "seconds": seconds, "time_ratios": ratios}
+    return {
+        "benchmark": "speed-clustering",
+        "seconds": seconds,
+        "peak_rss_mb": peak,
+        "time_ratios": ratios,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -280,8 +310,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="Time only the clustering stage at each size (near-linear check).",
     )
+    parser.add_argument("--cluster-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
+    if args.cluster_worker:  # one size of --cluster-only, in its own process
+        print(json.dumps(cluster_fit(args.cluster_worker, args.repeat)), flush=True)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.cluster_only:
         paths = [corpus_path(n, args.seed, args.cache, args.real) for n in sizes]

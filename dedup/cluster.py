@@ -17,7 +17,8 @@ The stage has three parts, kept apart:
 Scaling: two clusters can merge under average linkage at height ``t`` only if some pair across
 them is closer than ``t``. So stories come from exact average linkage over the sparse graph of
 pairs closer than the story threshold (:mod:`dedup.linkage`), never a dense n x n matrix;
-only events, inside one story, use a dense matrix.
+only events, inside one story, use a dense matrix, and only for stories of up to 2,000
+articles (larger ones use the same graph of close pairs, with the date constraint).
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from scipy.spatial.distance import squareform
 
 from .config import ClusterConfig
 from .features import NAME_PREFIX
-from .linkage import story_labels
+from .linkage import dated_labels, story_labels
 from .strays import attach_strays, dense_pairs
-from .tfidf import tfidf_from_tokens
+from .tfidf import Tokens, Vocabulary, tfidf_from_tokens
 
 _MIN_BACKGROUND_DOCS = 30  # fewer articles cannot show what an unrelated pair looks like
 _BACKGROUND_ROWS = 1500  # articles whose pairs are measured (a fixed-seed sample past this)
 _MAD_TO_SD = 1.4826  # median absolute deviation of a normal distribution, in standard deviations
+_DENSE_EVENT_ROWS = 2000  # larger stories split into events without a dense matrix (32 MB here)
 
 
 def background_similarity(matrix: sp.csr_matrix) -> tuple[float, float] | None:
@@ -132,13 +134,14 @@ class EventStoryClusterer:
 
     def fit(
         self,
-        bodies: Sequence[Sequence[str]],
+        bodies: Sequence[Tokens],
         *,
-        titles: Sequence[Sequence[str]],
+        titles: Sequence[Tokens],
         published: Sequence[datetime | None],
-        names: Sequence[Sequence[str]] | None = None,
+        names: Sequence[Tokens] | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> EventStoryClusterer:
-        """Cluster documents given as token lists.
+        """Cluster documents given as token lists (strings, or ids of ``vocabulary``).
 
         Args:
             bodies: Normalized tokens of each document's cleaned text.
@@ -146,6 +149,8 @@ class EventStoryClusterer:
             published: Publication times (None when unknown).
             names: Name-sequence features of each document
                 (:func:`~dedup.features.name_sequences` of its title and text); none when None.
+            vocabulary: What id-array tokens refer to (:class:`~dedup.tfidf.Vocabulary`); the
+                pipeline passes ids, 4 bytes a token instead of a string reference and more.
 
         Returns:
             self
@@ -160,6 +165,7 @@ class EventStoryClusterer:
                 title_weight=config.title_weight,
                 name_weight=config.name_weight,
                 min_df=config.min_df if n >= _MIN_BACKGROUND_DOCS else 1,
+                vocabulary=vocabulary,
             )
             if n
             else (sp.csr_matrix((0, 0)), np.array([]))
@@ -179,8 +185,7 @@ class EventStoryClusterer:
         for next_story, members in enumerate(members_of.values()):
             sub = np.array(members)
             stories[sub] = next_story
-            event_distances = self._with_dates(self._distances(sub), days[sub])
-            for event in self._split(event_distances, self.event_threshold_, strays=strays):
+            for event in self._events(sub, days[sub]):
                 events[sub[event]] = next_event
                 next_event += 1
         self.story_labels_ = _renumber(stories)
@@ -193,6 +198,31 @@ class EventStoryClusterer:
         self.event_threshold_ = self.story_threshold_ = 0.0
         self.story_labels_ = self.event_labels_ = np.arange(n, dtype=np.int64)
         return self
+
+    def _events(self, sub: np.ndarray, days: np.ndarray) -> list[np.ndarray]:
+        """Positions in ``sub`` (one story's rows) of each of its events, by first position.
+
+        A story of up to ``_DENSE_EVENT_ROWS`` rows uses a dense distance matrix; a larger
+        one the graph of its close pairs (:func:`~dedup.linkage.dated_labels`), which needs
+        no matrix of the story's size squared.
+        """
+        if len(sub) == 1:  # most stories of a large corpus: nothing to split
+            return [np.zeros(1, dtype=np.int64)]
+        level = 1.0 - self.event_threshold_ - 1e-9
+        if len(sub) <= _DENSE_EVENT_ROWS or level <= 0.0:
+            distances = self._with_dates(self._distances(sub), days)
+            return self._split(distances, self.event_threshold_, strays=self.config.attach_strays)
+        labels = dated_labels(
+            self.matrix_[sub],
+            days,
+            self.event_threshold_,
+            self.config.event_window_days,
+            strays=self.config.attach_strays,
+        )
+        order: dict[int, list[int]] = {}
+        for position, label in enumerate(labels.tolist()):
+            order.setdefault(label, []).append(position)
+        return [np.array(p) for p in order.values()]
 
     def _distances(self, index: np.ndarray) -> np.ndarray:
         """Dense cosine distances among the rows ``index`` (one connected block)."""
@@ -239,10 +269,18 @@ class EventStoryClusterer:
             return ()
         wanted, count = count, 2 * count  # room for the names that fold into words
         # Only the columns the rows use can be positive: rank those (in column order, as a
-        # stable sort of the whole centroid would), not the whole vocabulary.
-        block = self.matrix_[list(rows)]
-        columns = np.unique(block.indices)
-        centroid = np.asarray(block[:, columns].sum(axis=0)).ravel() / len(rows)
+        # stable sort of the whole centroid would), not the whole vocabulary. The centroid is
+        # summed in float32 in row order, as ``matrix[rows].sum(axis=0)`` sums it, straight
+        # from the CSR arrays (slicing columns would cost the vocabulary's width per call).
+        matrix = self.matrix_
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, lengths = matrix.indptr[rows], matrix.indptr[rows + 1] - matrix.indptr[rows]
+        ends = np.cumsum(lengths)
+        entries = np.repeat(starts - ends + lengths, lengths) + np.arange(ends[-1])
+        columns, column_of = np.unique(matrix.indices[entries], return_inverse=True)
+        centroid = np.zeros(len(columns), dtype=matrix.dtype)
+        np.add.at(centroid, column_of, matrix.data[entries])
+        centroid /= len(rows)
         if len(centroid) > count:  # only values at least the count-th largest can rank
             kth = np.partition(centroid, len(centroid) - count)[len(centroid) - count]
             near = np.flatnonzero(centroid >= kth)

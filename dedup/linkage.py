@@ -24,14 +24,28 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from .strays import attach_strays
 
-_PRODUCT_BUDGET = 8_000_000  # candidate entries gathered at once (about 100 MB)
+T = TypeVar("T")
+
+_PRODUCT_BUDGET = 4_000_000  # candidate entries gathered at once per thread (about 50 MB)
 _MARGIN = 1e-6  # float slack: index a little more than the bound requires
+_VERIFY_STEP = 1 << 14  # candidate pairs verified at once
+_SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once
+_THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
+
+
+def _in_threads(work: Callable[[T], np.ndarray], items: Iterable[T]) -> list[np.ndarray]:
+    """``[work(item) for item in items]`` on ``_THREADS`` threads, results in item order."""
+    with ThreadPoolExecutor(_THREADS) as pool:
+        return list(pool.map(work, items))
 
 
 def _segment_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -53,30 +67,54 @@ def prefix_split(matrix: sp.csr_matrix, min_similarity: float) -> tuple[sp.csr_m
         per row the largest dot product its suffix can have with any row (0-1).
     """
     n, width = matrix.shape
-    matrix = matrix.tocsr()
-    matrix.sort_indices()
-    data = matrix.data.astype(np.float64)
+    matrix = sp.csr_matrix(matrix)
     frequency = np.bincount(matrix.indices, minlength=width)
     column_max = np.zeros(width)
-    np.maximum.at(column_max, matrix.indices, data)
-    rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
+    np.maximum.at(column_max, matrix.indices, matrix.data.astype(np.float64))
     # Within each row, most frequent columns first (ties by column): they form the suffix.
-    rank = np.empty(width, dtype=np.int64)
-    rank[np.lexsort((np.arange(width), -frequency))] = np.arange(width)
-    order = np.argsort(rows * np.int64(width) + rank[matrix.indices], kind="stable")
-    sorted_data = data[order]
-    starts = matrix.indptr[:-1]
+    # Columns renumbered by that rank and sorted row by row (no sort of all the entries), a
+    # block of rows at a time (the float64 temporaries stay small).
+    by_rank = np.lexsort((np.arange(width), -frequency))
+    rank = np.empty(width, dtype=matrix.indices.dtype)
+    rank[by_rank] = np.arange(width)
+    pieces = [
+        _split_rows(matrix[start : start + _SPLIT_ROWS], rank, by_rank, column_max, min_similarity)
+        for start in range(0, n, _SPLIT_ROWS)
+    ]
+    if not pieces:
+        return sp.csr_matrix((n, width), dtype=matrix.dtype), np.zeros(n)
+    prefix = sp.vstack([p for p, _ in pieces], format="csr")
+    prefix.sort_indices()
+    return prefix, np.concatenate([b for _, b in pieces])
+
+
+def _split_rows(
+    matrix: sp.csr_matrix,
+    rank: np.ndarray,
+    by_rank: np.ndarray,
+    column_max: np.ndarray,
+    min_similarity: float,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """:func:`prefix_split` of a block of rows, given the corpus' column ranks and maxima."""
+    n, width = matrix.shape
+    ranked = sp.csr_matrix(
+        (matrix.data.copy(), rank[matrix.indices], matrix.indptr.copy()), shape=(n, width)
+    )
+    ranked.sort_indices()
+    columns = by_rank[ranked.indices]
+    sorted_data = ranked.data.astype(np.float64)
+    starts = ranked.indptr[:-1]
     norm_bound = np.sqrt(_segment_cumsum(sorted_data**2, starts))
-    weight_bound = _segment_cumsum(sorted_data * column_max[matrix.indices[order]], starts)
+    weight_bound = _segment_cumsum(sorted_data * column_max[columns], starts)
     bound = np.minimum(norm_bound, weight_bound)
     in_suffix = bound < min_similarity - _MARGIN
     suffix_bound = np.zeros(n)
-    if len(bound):
-        np.maximum.at(suffix_bound, rows, np.where(in_suffix, bound, 0.0))
-    keep = order[~in_suffix]
-    prefix = sp.csr_matrix(
-        (matrix.data[keep], (rows[keep], matrix.indices[keep])), shape=(n, width)
-    )
+    filled = np.flatnonzero(np.diff(ranked.indptr) > 0)
+    if len(filled):  # the bound grows along a row: the suffix is each row's first entries
+        suffix_bound[filled] = np.maximum.reduceat(np.where(in_suffix, bound, 0.0), starts[filled])
+    kept = np.concatenate([[0], np.cumsum(~in_suffix)])[ranked.indptr]
+    prefix = sp.csr_matrix((ranked.data[~in_suffix], columns[~in_suffix], kept), shape=(n, width))
+    prefix.sort_indices()
     return prefix, suffix_bound
 
 
@@ -114,24 +152,28 @@ def similar_pairs(
     # the other half, which keeps the candidates few.
     prefix, suffix_bound = prefix_split(searched, min_similarity / 2)
     transposed = searched.T.tocsr()
-    keys = []
-    for start, stop in _row_chunks(prefix, np.diff(transposed.indptr)):
+    level = min_similarity - slack - _MARGIN
+
+    def candidates(chunk: tuple[int, int]) -> np.ndarray:
+        start, stop = chunk
         partial = (prefix[start:stop] @ transposed).tocoo()
         row = partial.row + start
         # The prefix part plus the most the suffix can add must reach the level.
-        reach = partial.data + suffix_bound[row] >= min_similarity - slack - _MARGIN
-        keep = (partial.col != row) & reach
+        keep = (partial.col != row) & (partial.data + suffix_bound[row] >= level)
         a, b = np.minimum(row[keep], partial.col[keep]), np.maximum(row[keep], partial.col[keep])
-        keys.append(np.unique(a.astype(np.int64) * n + b))
+        return np.unique(a.astype(np.int64) * n + b)
+
+    keys = _in_threads(candidates, _row_chunks(prefix, np.diff(transposed.indptr)))
     key = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
     first, second = key // n, key % n
-    similarity = np.zeros(len(key))
-    step = 1 << 14
-    for start in range(0, len(key), step):  # exact dot products, in bounded memory
-        a, b = first[start : start + step], second[start : start + step]
-        similarity[start : start + len(a)] = np.asarray(
-            matrix[a].multiply(matrix[b]).sum(axis=1), dtype=np.float64
-        ).ravel()
+
+    def verify(start: int) -> np.ndarray:  # exact dot products, in bounded memory
+        a, b = first[start : start + _VERIFY_STEP], second[start : start + _VERIFY_STEP]
+        return np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1), dtype=np.float64).ravel()
+
+    similarity = np.concatenate(
+        [np.zeros(0), *_in_threads(verify, range(0, len(key), _VERIFY_STEP))]
+    )
     keep = similarity >= min_similarity
     return first[keep], second[keep], similarity[keep]
 
@@ -164,10 +206,25 @@ def _add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> 
     return indices, values
 
 
+def _dated_sum(
+    matrix: sp.csr_matrix, rows: list[int], others: list[int], days: np.ndarray, window: float
+) -> float:
+    """Sum of the similarities of ``rows`` with ``others`` within ``window`` days.
+
+    Pairs of rows both dated and more than ``window`` days apart count 0.
+    """
+    similarities = (matrix[rows] @ matrix[others].T).toarray().astype(np.float64)
+    gaps = np.abs(days[rows][:, None] - days[others][None, :])
+    return float(similarities[~(gaps > window)].sum())
+
+
 def average_link_labels(
     matrix: sp.csr_matrix,
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
     threshold: float,
+    *,
+    days: np.ndarray | None = None,
+    window: float = 0.0,
 ) -> np.ndarray:
     """Flat average-link clusters of the rows, cut at cosine distance ``threshold``.
 
@@ -179,6 +236,10 @@ def average_link_labels(
         matrix: L2-normalized, non-negative rows.
         pairs: ``(first, second, similarity)`` of the pairs closer than the cut.
         threshold: Cut height (cosine distance, 0-1).
+        days: Publication day of each row (NaN when unknown); with it, two dated rows more
+            than ``window`` days apart are unrelated (similarity 0, as the dense event
+            distances make them), and ``pairs`` must hold no such pair.
+        window: Days (more than 0 when ``days`` is given).
 
     Returns:
         A label per row: the smallest row index of its cluster.
@@ -198,6 +259,14 @@ def average_link_labels(
     heapq.heapify(heap)
     parent = list(range(n))
 
+    members: dict[int, list[int]] = {}
+
+    def pair_sum(c: int, other: int) -> float:
+        """Sum of the similarities across clusters ``c`` and ``other`` (no pair stored)."""
+        if days is None:
+            return _dot(vector(c), vector(other))
+        return _dated_sum(matrix, members.get(c, [c]), members.get(other, [other]), days, window)
+
     def vector(c: int) -> tuple[np.ndarray, np.ndarray]:
         if c not in vectors:
             lo, hi = matrix.indptr[c], matrix.indptr[c + 1]
@@ -216,10 +285,10 @@ def average_link_labels(
             # pair in the graph gets it exactly from the row sums.
             with_keep = neighbours[keep].get(other)
             if with_keep is None:
-                with_keep = _dot(vector(keep), vector(other))
+                with_keep = pair_sum(keep, other)
             with_gone = neighbours[gone].pop(other, None)
             if with_gone is None:
-                with_gone = _dot(vector(gone), vector(other))
+                with_gone = pair_sum(gone, other)
             else:
                 del neighbours[other][gone]
             total = with_keep + with_gone
@@ -237,8 +306,11 @@ def average_link_labels(
                         version[second] + (second == keep),
                     ),
                 )
-        vectors[keep] = _add(vector(keep), vector(gone))
-        vectors.pop(gone, None)
+        if days is None:
+            vectors[keep] = _add(vector(keep), vector(gone))
+            vectors.pop(gone, None)
+        else:
+            members[keep] = members.get(keep, [keep]) + members.pop(gone, [gone])
         size[keep] = merged
         version[keep] += 1
         version[gone] = -1
@@ -270,4 +342,42 @@ def story_labels(matrix: sp.csr_matrix, threshold: float, *, strays: bool = Fals
     max_postings = None if matrix.shape[0] <= EXACT_ROWS else MAX_POSTINGS
     pairs = similar_pairs(matrix, 1.0 - threshold - 1e-9, max_postings=max_postings)
     labels = average_link_labels(matrix, pairs, threshold)
+    return attach_strays(labels, *pairs) if strays else labels
+
+
+def dated_labels(
+    matrix: sp.csr_matrix,
+    days: np.ndarray,
+    threshold: float,
+    window: float,
+    *,
+    strays: bool = False,
+) -> np.ndarray:
+    """Average-link clusters with a date window, without a dense matrix: large stories' events.
+
+    Dated rows more than ``window`` days apart are unrelated (distance 1). Equal to scipy's
+    average linkage on the dense distances with those pairs set to 1 (up to float rounding):
+    every close pair is searched (:func:`similar_pairs` with no bound), and memory grows with
+    the close pairs, not with the square of the rows.
+
+    Args:
+        matrix: L2-normalized, non-negative rows.
+        days: Publication day of each row (NaN when unknown).
+        threshold: Cut height (cosine distance, 0-1).
+        window: Days; 0 or less ignores the dates.
+        strays: A row left alone joins the cluster of its most similar row within the cut
+            and the window (:func:`dedup.strays.attach_strays`), as in the dense path.
+
+    Returns:
+        A label per row: the smallest row index of its cluster (any label per cluster with
+        ``strays``).
+    """
+    first, second, similarity = similar_pairs(matrix, 1.0 - threshold - 1e-9)
+    if window <= 0:
+        pairs = first, second, similarity
+        labels = average_link_labels(matrix, pairs, threshold)
+    else:
+        near = ~(np.abs(days[first] - days[second]) > window)
+        pairs = first[near], second[near], similarity[near]
+        labels = average_link_labels(matrix, pairs, threshold, days=days, window=window)
     return attach_strays(labels, *pairs) if strays else labels

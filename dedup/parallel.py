@@ -12,7 +12,6 @@ alone, so the output is byte-identical whatever the number of workers.
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +23,7 @@ from .config import PipelineConfig
 from .normalize import nfc
 from .paragraphs import ParagraphCleaner, split_paragraphs
 from .shingle import Permutations, shingles_of_runs
+from .tfidf import Vocabulary
 from .types import RemovedParagraph
 
 CHUNK = 256  # articles per task: large enough to amortize pickling, small for load balance
@@ -185,15 +185,16 @@ def clean_corpus(
 
 
 def unpack(
-    packed: PackedTask, text_of: Callable[[int], str]
-) -> Iterator[tuple[int, list[str], np.ndarray, tuple[str, ...]]]:
-    """Per article of a task: position, kept tokens, shingle set, kept paragraphs.
+    packed: PackedTask, text_of: Callable[[int], str], vocabulary: Vocabulary
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, tuple[str, ...]]]:
+    """Per article of a task: position, kept token ids, shingle set, kept paragraphs.
 
+    The task's tokens are renumbered as ids of ``vocabulary`` (int32, shared by all tasks).
     The kept paragraphs are cut again from the article's text (``text_of(position)``), which
     costs less than sending them back from the worker.
     """
-    strings = np.array([sys.intern(t) for t in packed.vocabulary] or [""], dtype=object)
-    tokens = strings[packed.token_ids].tolist()
+    global_ids = vocabulary.ids(packed.vocabulary)
+    tokens = global_ids[packed.token_ids] if len(global_ids) else packed.token_ids.astype(np.int32)
     token_ends = np.cumsum(packed.token_counts).tolist()
     shingle_ends = np.cumsum(packed.shingle_counts).tolist()
     token = shingle = 0

@@ -23,6 +23,7 @@ from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
 from .parallel import Progress, clean_corpus, unpack
 from .shingle import Hasher, tokenize
+from .tfidf import Vocabulary
 from .types import ArticleResult, CleanedDocument, Cluster, Document, DupGroup, Rejected, Result
 
 
@@ -78,14 +79,14 @@ class CleanedCorpus(NamedTuple):
 
     Attributes:
         cleaned: The cleaned documents.
-        tokens: The normalized tokens of each cleaned text.
+        tokens: The normalized tokens of each cleaned text, as ids of the vocabulary (int32).
         shingles: The shingle set of each cleaned text (sorted distinct uint64 hashes).
         lengths: Characters of each cleaned text, in NFC.
         signatures: ``(documents, num_perm)`` uint32 MinHash signatures of the shingle sets.
     """
 
     cleaned: list[CleanedDocument]
-    tokens: list[list[str]]
+    tokens: list[np.ndarray]
     shingles: list[np.ndarray]
     lengths: list[int]
     signatures: np.ndarray
@@ -96,22 +97,25 @@ def clean_paragraphs(
     config: PipelineConfig,
     hasher: Hasher,
     progress: Progress | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> CleanedCorpus:
     """Run the paragraph stage (with each text's shingles and signature).
 
-    The work runs in ``config.jobs`` processes; the result does not depend on it.
+    The tokens of the kept text are ids of ``vocabulary`` (int32 arrays; a new vocabulary
+    when None). The work runs in ``config.jobs`` processes; the result does not depend on it.
     """
+    vocabulary = vocabulary if vocabulary is not None else Vocabulary()
     cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
     articles = [(n, d.id, d.text, d.title, d.source) for n, d in enumerate(docs)]
     cleaned: list[CleanedDocument] = [None] * len(docs)  # type: ignore[list-item]
-    tokens: list[list[str]] = [[] for _ in docs]
+    tokens: list[np.ndarray] = [np.zeros(0, dtype=np.int32)] * len(docs)
     shingle_sets: list[np.ndarray] = [_EMPTY] * len(docs)
     lengths = np.zeros(len(docs), dtype=np.int64)
     signatures = np.empty((len(docs), config.shingles.num_perm), dtype=np.uint32)
     for packed in clean_corpus(cleaner, config, articles, progress=progress):
         lengths[packed.positions] = packed.lengths
         signatures[packed.positions] = packed.signatures
-        unpacked = unpack(packed, lambda position: docs[position].text)
+        unpacked = unpack(packed, lambda position: docs[position].text, vocabulary)
         for (n, kept_tokens, shingles, kept), records in zip(unpacked, packed.records, strict=True):
             cleaned[n] = CleanedDocument(docs[n].id, kept, records)
             tokens[n], shingle_sets[n] = kept_tokens, shingles
@@ -157,8 +161,9 @@ def run(
     rejects = [*rejected, *repeated]  # read after the documents: a reader fills it as it goes
     timer.articles = len(docs)
     hasher = Hasher()
+    vocabulary = Vocabulary()  # tokens as ids: 4 bytes each, shared with clustering
     with timer.stage("paragraphs"):
-        corpus = clean_paragraphs(docs, config, hasher, progress)
+        corpus = clean_paragraphs(docs, config, hasher, progress, vocabulary=vocabulary)
     cleaned, tokens = corpus.cleaned, corpus.tokens
     with timer.stage("near_duplicates"):
         finder = NearDuplicateFinder(config.neardup, shingles=config.shingles).fit(
@@ -176,14 +181,18 @@ def run(
             clusterer.fit(
                 [tokens[i] for i in canonicals],
                 titles=[
-                    tokenize(normalize_text(docs[i].title or "", config.norm)) for i in canonicals
+                    vocabulary.ids(tokenize(normalize_text(docs[i].title or "", config.norm)))
+                    for i in canonicals
                 ],
                 published=[docs[i].published for i in canonicals],
                 names=[
-                    name_sequences(docs[i].title or "", config.norm)
-                    + name_sequences(cleaned[i].text, config.norm)
+                    vocabulary.ids(
+                        name_sequences(docs[i].title or "", config.norm)
+                        + name_sequences(cleaned[i].text, config.norm)
+                    )
                     for i in canonicals
                 ],
+                vocabulary=vocabulary,
             )
         else:
             clusterer.singletons(len(canonicals))

@@ -1,101 +1,215 @@
-"""TF-IDF of token lists without building feature strings: the fast path of clustering.
+"""TF-IDF of token-id arrays without building feature strings: the fast path of clustering.
 
 :func:`count_matrix` gives exactly the count matrix scikit-learn's ``CountVectorizer`` gives
 for the features of :func:`dedup.shingle.features` (every token and every pair of adjacent
 tokens, title features counted ``title_weight`` extra times), columns in the same sorted
 order, but counts with numpy on integer ids: a pair of adjacent tokens is a pair of ids,
-and only the distinct features of the whole corpus are turned into strings (for sorting and
-naming). ``tests/test_tfidf.py`` checks it against ``TfidfVectorizer`` on real articles.
+and only the distinct features kept (found in ``min_df`` documents or more) are turned into
+strings (for sorting and naming). Documents are counted in blocks, so the large per-token
+arrays never span the corpus: what is kept for the whole corpus is one entry per distinct
+feature of each document. ``tests/test_tfidf.py`` checks it against ``TfidfVectorizer``.
+
+Tokens are given either as strings or as :class:`Vocabulary` ids (the pipeline's form: an
+int32 array per article costs 4 bytes a token, a list of strings 8 plus the strings).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer
 
+_BLOCK_TOKENS = 2_000_000  # tokens counted at once (about 100 MB of temporary arrays)
+_THREADS = 2  # blocks counted at once
 
-def _ids(docs: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> list[np.ndarray]:
-    """Token ids of each document (new tokens added to ``vocabulary``)."""
-    out = []
-    for tokens in docs:
-        ids = [vocabulary.setdefault(t, len(vocabulary)) for t in tokens]
-        out.append(np.array(ids, dtype=np.int64))
-    return out
+Tokens = Sequence[str] | np.ndarray
 
 
-def _feature_keys(ids: list[np.ndarray], width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Feature keys (token id, or ``width + first * width + second`` for a pair) and owners."""
-    lengths = np.array([len(x) for x in ids], dtype=np.int64)
-    flat = np.concatenate([np.zeros(0, dtype=np.int64), *ids])
-    owner = np.repeat(np.arange(len(ids)), lengths)
-    same_doc = owner[1:] == owner[:-1] if len(flat) else np.zeros(0, dtype=bool)
-    pairs = width + flat[:-1][same_doc] * width + flat[1:][same_doc]
-    keys = np.concatenate([flat, pairs])
-    owners = np.concatenate([owner, owner[:-1][same_doc]])
-    return keys, owners
+class Vocabulary:
+    """Token strings numbered in order of first sight (ids 0, 1, ...), shared across stages.
+
+    Example:
+        >>> vocabulary = Vocabulary()
+        >>> vocabulary.ids(["tin", "mới", "tin"]).tolist()
+        [0, 1, 0]
+    """
+
+    def __init__(self) -> None:
+        self._index: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def ids(self, tokens: Iterable[str]) -> np.ndarray:
+        """The ids of ``tokens`` (int32), numbering the new ones."""
+        return np.fromiter(map(self._index.__getitem__, tokens), dtype=np.int32)
+
+    def tokens(self) -> np.ndarray:
+        """Every token, indexed by id (object array)."""
+        return np.array(list(self._index), dtype=object)
+
+
+def _as_ids(docs: Sequence[Tokens], vocabulary: Vocabulary) -> list[np.ndarray]:
+    """Token ids of each document (string tokens are numbered in ``vocabulary``)."""
+    return [d if isinstance(d, np.ndarray) else vocabulary.ids(d) for d in docs]
+
+
+def _block_cells(
+    parts: list[tuple[list[np.ndarray], int, bool]], width: int, start: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (feature key, document) cells of one block of documents, with their counts.
+
+    A feature counted ``weight`` times is repeated ``weight`` times, so a cell's count is how
+    often its key occurs (a sort, no weighted sum: exact integers in float32).
+
+    Args:
+        parts: ``(ids per document, weight, with pairs)`` of the bodies, titles and names.
+        width: Vocabulary size; a pair's key is ``width + first * width + second``.
+        start: Index of the block's first document.
+
+    Returns:
+        ``(feature key, document, count)`` per cell, sorted by key then document.
+    """
+    size = max(len(parts[0][0]), 1)
+    combined = [np.zeros(0, np.int64)]
+    for ids, weight, with_pairs in parts:
+        lengths = np.array([len(x) for x in ids], dtype=np.int64)
+        flat = np.concatenate([np.zeros(0, dtype=np.int64), *ids]).astype(np.int64)
+        owner = np.repeat(np.arange(len(ids), dtype=np.int64), lengths)
+        if with_pairs and len(flat):
+            same_doc = owner[1:] == owner[:-1]
+            flat = np.concatenate([flat, width + flat[:-1][same_doc] * width + flat[1:][same_doc]])
+            owner = np.concatenate([owner, owner[:-1][same_doc]])
+        cell = flat * size + owner
+        combined.append(np.repeat(cell, weight) if weight > 1 else cell)
+    cells = np.concatenate(combined)
+    cells.sort()
+    first = np.flatnonzero(np.concatenate([[True], cells[1:] != cells[:-1]])) if len(cells) else []
+    counts = np.diff(np.append(first, len(cells))).astype(np.float32)
+    cells = cells[first]
+    return cells // size, (cells % size + start).astype(np.int32), counts
+
+
+def _blocks(lengths: list[int], width: int) -> list[tuple[int, int]]:
+    """Document ranges of about ``_BLOCK_TOKENS`` tokens whose cell keys fit in int64."""
+    most_docs = max(1, 2**62 // (width * (width + 1) + 1))
+    edges, tokens = [0], 0
+    for i, length in enumerate(lengths):
+        full = tokens + length > _BLOCK_TOKENS or i - edges[-1] >= most_docs
+        if full and i > edges[-1]:
+            edges.append(i)
+            tokens = 0
+        tokens += length
+    if edges[-1] < len(lengths):
+        edges.append(len(lengths))
+    return list(itertools.pairwise(edges))
+
+
+def _frequent_features(
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]], width: int, min_df: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The token ids and the pair keys found in at least ``min_df`` documents (sorted).
+
+    Each cell is one document's, so a key's document count is its number of cells: a
+    bincount for tokens (keys below ``width``), a sort of the block-sorted keys for pairs.
+    """
+    token_df = np.zeros(width, dtype=np.int64)
+    pair_keys = [np.zeros(0, np.int64)]
+    for keys, _, _ in found:
+        split = np.searchsorted(keys, width)
+        token_df += np.bincount(keys[:split], minlength=width)
+        pair_keys.append(keys[split:])
+    merged = np.sort(np.concatenate(pair_keys), kind="stable")  # runs of sorted keys
+    del pair_keys
+    first = np.flatnonzero(np.concatenate([[True], merged[1:] != merged[:-1]]))[: len(merged)]
+    pair_df = np.diff(np.append(first, len(merged)))
+    return np.flatnonzero(token_df >= max(min_df, 1)), merged[first[pair_df >= min_df]]
+
+
+def _position(sorted_keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Index of each query in ``sorted_keys`` (distinct, ascending), or -1 when absent."""
+    if not len(sorted_keys):
+        return np.full(len(queries), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(sorted_keys, queries), len(sorted_keys) - 1)
+    return np.where(sorted_keys[at] == queries, at, -1)
 
 
 def count_matrix(
-    bodies: Sequence[Sequence[str]],
-    titles: Sequence[Sequence[str]],
-    names: Sequence[Sequence[str]] | None = None,
+    bodies: Sequence[Tokens],
+    titles: Sequence[Tokens],
+    names: Sequence[Tokens] | None = None,
     *,
     title_weight: int,
     name_weight: int = 1,
+    min_df: int = 1,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """Feature counts (documents x features, float32) and the sorted feature names.
 
     Args:
-        bodies: Normalized tokens of each document.
+        bodies: Normalized tokens of each document (strings, or ids of ``vocabulary``).
         titles: Normalized tokens of each title; its tokens and pairs count ``title_weight`` times.
         names: Name-sequence features of each document (single features, no pairs), counted
             ``name_weight`` times; none when None.
         title_weight: 0-5.
         name_weight: 0-5.
+        min_df: Features found in fewer documents are left out (1 or more).
+        vocabulary: What the ids of id-array tokens refer to; string tokens are numbered in
+            it (a new one when None).
     """
     n = len(bodies)
-    vocabulary: dict[str, int] = {}
-    empty = [np.zeros(0, np.int64)] * n
-    body_ids = _ids(bodies, vocabulary)
-    title_ids = _ids(titles, vocabulary) if title_weight else empty
-    name_ids = _ids(names, vocabulary) if names is not None and name_weight else empty
+    vocabulary = vocabulary if vocabulary is not None else Vocabulary()
+    body_ids = _as_ids(bodies, vocabulary)
+    parts = [(body_ids, 1, True)]
+    if title_weight:
+        parts.append((_as_ids(titles, vocabulary), title_weight, True))
+    if names is not None and name_weight:
+        parts.append((_as_ids(names, vocabulary), name_weight, False))
     width = max(len(vocabulary), 1)
-    body_keys, body_owner = _feature_keys(body_ids, width)
-    title_keys, title_owner = _feature_keys(title_ids, width)
-    name_lengths = np.array([len(x) for x in name_ids], dtype=np.int64)
-    name_keys = np.concatenate([np.zeros(0, dtype=np.int64), *name_ids])
-    name_owner = np.repeat(np.arange(n), name_lengths)
-    keys = np.concatenate([body_keys, title_keys, name_keys])
-    owners = np.concatenate([body_owner, title_owner, name_owner])
-    weights = np.concatenate(
-        [
-            np.ones(len(body_keys), np.int64),
-            np.full(len(title_keys), title_weight, np.int64),
-            np.full(len(name_keys), name_weight, np.int64),
-        ]
-    )
-    distinct, feature = np.unique(keys, return_inverse=True)
-    del keys, body_keys, body_owner, title_keys, title_owner  # memory: the large arrays go early
-    tokens = np.array(list(vocabulary), dtype=object)
-    is_pair = distinct >= width
-    labels = np.empty(len(distinct), dtype=object)
-    labels[~is_pair] = tokens[distinct[~is_pair]]
-    pair = distinct[is_pair] - width
-    labels[is_pair] = tokens[pair // width] + " " + tokens[pair % width]
+    lengths = [sum(len(p[0][i]) for p in parts) for i in range(n)]
+
+    def count(edge: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        start, stop = edge
+        return _block_cells([(ids[start:stop], w, p) for ids, w, p in parts], width, start)
+
+    with ThreadPoolExecutor(_THREADS) as pool:  # numpy's sorts release the GIL
+        found = list(pool.map(count, _blocks(lengths, width)))
+    words, pairs = _frequent_features(found, width, min_df)
+    tokens = vocabulary.tokens()
+    labels = np.empty(len(words) + len(pairs), dtype=object)
+    labels[: len(words)] = tokens[words]
+    labels[len(words) :] = tokens[(pairs - width) // width] + " " + tokens[(pairs - width) % width]
     order = sorted(range(len(labels)), key=labels.__getitem__)  # str order, as scikit-learn
     column = np.empty(len(order), dtype=np.int64)
     column[order] = np.arange(len(order))
-    cell_keys = owners * len(distinct) + column[feature]
-    del owners, feature
-    cells, inverse = np.unique(cell_keys, return_inverse=True)
-    del cell_keys
-    totals = np.bincount(inverse, weights=weights, minlength=len(cells))
+    word_column = np.full(width, -1, dtype=np.int64)
+    word_column[words] = column[: len(words)]
+    rows, columns, counts = (
+        [np.zeros(0, np.int32)],
+        [np.zeros(0, np.int64)],
+        [np.zeros(0, np.float32)],
+    )
+    for keys, docs, values in found:
+        split = np.searchsorted(keys, width)
+        at = _position(pairs, keys[split:])
+        pair_column = np.where(at >= 0, column[len(words) + at], -1)
+        cell_column = np.concatenate([word_column[keys[:split]], pair_column])
+        kept = cell_column >= 0
+        rows.append(docs[kept])
+        columns.append(cell_column[kept])
+        counts.append(values[kept])
+    del found
     matrix = sp.csr_matrix(
-        (totals.astype(np.float32), (cells // len(distinct), cells % len(distinct))),
-        shape=(n, len(distinct)),
+        (
+            np.concatenate(counts),
+            (np.concatenate(rows), np.concatenate(columns)),
+        ),
+        shape=(n, len(labels)),
         dtype=np.float32,
     )
     matrix.sort_indices()
@@ -103,13 +217,14 @@ def count_matrix(
 
 
 def tfidf_from_tokens(
-    bodies: Sequence[Sequence[str]],
-    titles: Sequence[Sequence[str]],
-    names: Sequence[Sequence[str]] | None = None,
+    bodies: Sequence[Tokens],
+    titles: Sequence[Tokens],
+    names: Sequence[Tokens] | None = None,
     *,
     title_weight: int,
     name_weight: int = 1,
     min_df: int = 1,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """L2-normalized sublinear TF-IDF, as ``TfidfVectorizer(sublinear_tf=True)`` computes it.
 
@@ -122,13 +237,17 @@ def tfidf_from_tokens(
 
     Features found in fewer than ``min_df`` documents (1 or more) are dropped first, exactly as
     scikit-learn's ``TfidfVectorizer`` would after the same filter (``tests/test_tfidf.py``).
+    Tokens are strings or ids of ``vocabulary`` (see :func:`count_matrix`).
     """
     counts, feature_names = count_matrix(
-        bodies, titles, names, title_weight=title_weight, name_weight=name_weight
+        bodies,
+        titles,
+        names,
+        title_weight=title_weight,
+        name_weight=name_weight,
+        min_df=min_df,
+        vocabulary=vocabulary,
     )
-    if min_df > 1:
-        keep = np.flatnonzero(np.bincount(counts.indices, minlength=counts.shape[1]) >= min_df)
-        counts, feature_names = counts[:, keep], feature_names[keep]
     if counts.shape[1] == 0:  # no word anywhere (empty or punctuation-only articles)
         return sp.csr_matrix(counts.shape, dtype=np.float32), feature_names
     transformer = TfidfTransformer(sublinear_tf=True, smooth_idf=min_df < 2)

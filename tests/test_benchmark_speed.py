@@ -25,3 +25,15 @@ def test_speed_benchmark_prints_one_json_line_per_size(tmp_path):
     (tmp_path / "speed-v2-300-1.jsonl").unlink()
     subprocess.run(command, capture_output=True, check=True, cwd=tmp_path)
     assert (tmp_path / "speed-v2-300-1.jsonl").read_bytes() == first
+
+
+def test_cluster_only_reports_seconds_peak_rss_and_ratio(tmp_path):
+    if not (SHARED_DATA / "vims.jsonl").exists():
+        pytest.skip("dev corpus not available")
+    command = [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--sizes", "150,300"]
+    command += ["--repeat", "1", "--cache", str(tmp_path), "--cluster-only"]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path)
+    line = json.loads(result.stdout.strip())
+    assert sorted(line["seconds"]) == ["150", "300"]
+    assert all(line["peak_rss_mb"][size] > 0 for size in ("150", "300"))
+    assert line["time_ratios"]["300/150"] > 0

@@ -10,9 +10,10 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.preprocessing import normalize
 
-from dedup.linkage import average_link_labels, similar_pairs, story_labels
+from dedup.linkage import average_link_labels, dated_labels, similar_pairs, story_labels
 from dedup.normalize import normalize_text
 from dedup.shingle import tokenize
+from dedup.strays import attach_strays, dense_pairs
 from dedup.tfidf import tfidf_from_tokens
 
 
@@ -96,3 +97,49 @@ def test_bounded_search_keeps_the_close_pairs_of_real_articles():
         expected = set(zip(exact[0].tolist(), exact[1].tolist(), strict=True))
         assert found <= expected
         assert len(found) >= 0.95 * len(expected)
+
+
+def dense_dated_labels(matrix, days, threshold, window, strays=False):
+    """The reference for events: dense distances, dated pairs beyond the window at 1."""
+    distances = np.clip(1.0 - (matrix @ matrix.T).toarray().astype(np.float64), 0.0, 1.0)
+    gaps = np.abs(days[:, None] - days[None, :])
+    distances = np.where(~np.isnan(gaps) & (gaps > window), 1.0, distances)
+    np.fill_diagonal(distances, 0.0)
+    tree = linkage(squareform(distances, checks=False), method="average")
+    labels = fcluster(tree, t=threshold + 1e-9, criterion="distance")
+    return attach_strays(labels, *dense_pairs(distances, threshold)) if strays else labels
+
+
+@pytest.mark.parametrize("strays", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("threshold", [0.4, 0.7, 0.9])
+def test_dated_graph_average_link_equals_dense(seed, threshold, strays):
+    matrix = planted(seed, 160)
+    days = np.random.default_rng(seed).integers(0, 30, 160).astype(np.float64)
+    days[::7] = np.nan  # undated articles are near everything in time
+    assert partition(dated_labels(matrix, days, threshold, 7.0, strays=strays)) == partition(
+        dense_dated_labels(matrix, days, threshold, 7.0, strays)
+    )
+
+
+def test_large_story_events_use_the_graph_and_equal_the_dense_split(monkeypatch):
+    """Real articles in one story: the graph path gives the dense path's events."""
+    path = SHARED_DATA / "vims.jsonl"
+    if not path.exists():
+        pytest.skip("dev corpus not available")
+    from datetime import datetime, timedelta
+
+    from dedup import cluster
+    from dedup.config import ClusterConfig
+
+    records = [json.loads(line) for line in path.open(encoding="utf-8")][:300]
+    bodies = [tokenize(normalize_text(r["text"])) for r in records]
+    start = datetime(2024, 1, 1)
+    published = [None if i % 9 == 0 else start + timedelta(days=i % 40) for i in range(300)]
+    config = ClusterConfig(event_threshold=0.75, story_threshold=1.0)  # one story of 300
+    dense = cluster.EventStoryClusterer(config).fit(bodies, titles=[[]] * 300, published=published)
+    monkeypatch.setattr(cluster, "_DENSE_EVENT_ROWS", 10)
+    graph = cluster.EventStoryClusterer(config).fit(bodies, titles=[[]] * 300, published=published)
+    assert dense.story_labels_.max() == 0
+    assert 1 < dense.event_labels_.max() + 1 < 300
+    assert graph.event_labels_.tolist() == dense.event_labels_.tolist()

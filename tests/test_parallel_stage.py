@@ -12,6 +12,7 @@ from dedup.paragraphs import ParagraphCleaner
 from dedup.parallel import CHUNK, make_tasks
 from dedup.pipeline import clean_paragraphs
 from dedup.shingle import Hasher, Permutations, lsh_candidates, lsh_index, shingle_hashes
+from dedup.tfidf import Vocabulary
 from dedup.types import Document
 
 
@@ -64,9 +65,14 @@ def test_packed_stage_equals_whole_corpus_cleaning():
     ]
     for jobs in (1, 2):
         config = PipelineConfig(jobs=jobs)
-        got = clean_paragraphs(docs, config, Hasher())
+        vocabulary = Vocabulary()
+        got = clean_paragraphs(docs, config, Hasher(), vocabulary=vocabulary)
         assert got.cleaned == expected
-        assert got.tokens == [[t for i in p.kept() for t in p.tokens[i]] for p in prepared]
+        strings = vocabulary.tokens()
+        assert [strings[ids].tolist() for ids in got.tokens] == [
+            [t for i in p.kept() for t in p.tokens[i]] for p in prepared
+        ]
+        assert all(ids.dtype == np.int32 for ids in got.tokens)
         assert all(
             np.array_equal(a, b) for a, b in zip(got.shingles, expected_shingles, strict=True)
         )

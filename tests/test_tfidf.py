@@ -11,7 +11,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from dedup.features import document_features, name_sequences
 from dedup.normalize import normalize_text
 from dedup.shingle import tokenize
-from dedup.tfidf import tfidf_from_tokens
+from dedup.tfidf import Vocabulary, tfidf_from_tokens
 
 
 def tfidf_matrix(docs, *, min_df=1):
@@ -66,3 +66,25 @@ def test_short_empty_and_repeated_documents():
     bodies = [[], ["một"], ["một", "một", "hai"], tokenize(normalize_text(body(0, 2)[0]))]
     titles = [["một"], [], ["hai", "ba"], []]
     same(bodies, titles, 2)
+
+
+def test_token_ids_give_the_matrix_of_strings(monkeypatch):
+    """The pipeline's form (ids of one shared vocabulary), counted in several blocks."""
+    import dedup.tfidf
+
+    path = SHARED_DATA / "ktlab.jsonl"
+    if not path.exists():
+        pytest.skip("dev corpus not available")
+    records = [json.loads(line) for line in path.open(encoding="utf-8")][:120]
+    bodies = [tokenize(normalize_text(r["text"])) for r in records]
+    titles = [tokenize(normalize_text(r["title"] or "")) for r in records]
+    names = [name_sequences(f"{r['title'] or ''}. {r['text']}") for r in records]
+    strings = tfidf_from_tokens(bodies, titles, names, title_weight=2, name_weight=1, min_df=2)
+    vocabulary = Vocabulary()
+    ids = [[vocabulary.ids(doc) for doc in docs] for docs in (titles, names, bodies)]
+    monkeypatch.setattr(dedup.tfidf, "_BLOCK_TOKENS", 5000)  # many blocks
+    matrix, feature_names = tfidf_from_tokens(
+        ids[2], ids[0], ids[1], title_weight=2, name_weight=1, min_df=2, vocabulary=vocabulary
+    )
+    assert list(feature_names) == list(strings[1])
+    assert (matrix != strings[0]).nnz == 0
