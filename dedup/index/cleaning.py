@@ -21,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
+import numpy as np
+
 from ..config import PipelineConfig
 from ..paragraphs import ParagraphCleaner, Paragraphs
 from ..shingle import Hasher
@@ -36,6 +38,9 @@ def _paragraph_hash(tokens: list[str]) -> int:
 class IncrementalCleaner:
     """Cleans one article at a time against the paragraph counts stored in the index.
 
+    One cleaner serves one batch (one transaction): the counts it reads or changes are kept in
+    memory and written by :meth:`flush` before the commit.
+
     Args:
         conn: The index connection (the caller holds the transaction).
         config: The index's settings.
@@ -46,31 +51,46 @@ class IncrementalCleaner:
         self.conn = conn
         self.config = config.paragraphs
         self.cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
+        self._counts: dict[tuple[str, int], int] = {}  # (source, paragraph hash) -> articles
 
-    def clean(self, doc: Document) -> tuple[CleanedDocument, list[str]]:
-        """Clean ``doc`` and count its paragraphs; return it and its kept normalized tokens."""
+    def clean(self, doc: Document) -> tuple[CleanedDocument, np.ndarray]:
+        """Clean ``doc`` and count its paragraphs.
+
+        Returns:
+            The cleaned document and the 64-bit hashes of its kept normalized tokens.
+        """
         prepared = self.cleaner.prepare(doc.id, doc.text, title=doc.title, source=doc.source)
         if doc.source:
             self._mark_boilerplate(prepared, doc.source)
-        tokens = [t for i in prepared.kept() for t in prepared.tokens[i]]
-        return self.cleaner.result(prepared), tokens
+        hashes = [prepared.hashes[i] for i in prepared.kept()]
+        flat = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+        return self.cleaner.result(prepared), flat
+
+    def flush(self) -> None:
+        """Write the batch's paragraph counts (inside its transaction)."""
+        self.conn.executemany(
+            "INSERT INTO paragraph_counts VALUES (?, ?, ?) "
+            "ON CONFLICT (source, hash) DO UPDATE SET docs = excluded.docs",
+            [(source, value, docs) for (source, value), docs in sorted(self._counts.items())],
+        )
+        self._counts.clear()
 
     def _mark_boilerplate(self, doc: Paragraphs, source: str) -> None:
         """Mark paragraphs already held by enough articles of ``source``; count this one's."""
         kept = [i for i in doc.kept() if doc.tokens[i]]
         hashes = {i: _paragraph_hash(doc.tokens[i]) for i in kept}
         distinct = sorted(set(hashes.values()))
+        known = self._counts
         counts: dict[int, int] = {}
         for value in distinct:
-            row = self.conn.execute(
-                "SELECT docs FROM paragraph_counts WHERE source = ? AND hash = ?", (source, value)
-            ).fetchone()
-            counts[value] = row[0] if row else 0
-        self.conn.executemany(
-            "INSERT INTO paragraph_counts VALUES (?, ?, 1) "
-            "ON CONFLICT (source, hash) DO UPDATE SET docs = docs + 1",
-            [(source, value) for value in distinct],
-        )
+            key = (source, value)
+            if key not in known:
+                row = self.conn.execute(
+                    "SELECT docs FROM paragraph_counts WHERE source = ? AND hash = ?", key
+                ).fetchone()
+                known[key] = row[0] if row else 0
+            counts[value] = known[key]
+            known[key] += 1
         minimum = self.config.boilerplate_min_docs
         marked = [i for i in kept if counts[hashes[i]] + 1 >= minimum]
         if not marked or len(marked) > self.config.boilerplate_max_overlap * len(kept):

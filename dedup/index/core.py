@@ -35,13 +35,14 @@ from ..config import PipelineConfig
 from ..errors import InputError
 from ..neardup import canonical_key, is_near_duplicate, similarity
 from ..normalize import normalize_text
-from ..shingle import Hasher, Permutations, tokenize
+from ..shingle import Hasher, Permutations, shingle_hashes, tokenize
 from ..types import ArticleResult, CleanedDocument, Document, Rejected, RemovedParagraph
 from .cleaning import IncrementalCleaner
 from .store import IndexFileError, connect, problems, settle_config, uint64s
 from .topics import TopicAssigner
 
-_Prepared = tuple[Document, CleanedDocument, list[str], np.ndarray]
+# An article ready to match: cleaned, its shingles, its TF-IDF features and their counts.
+_Prepared = tuple[Document, CleanedDocument, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _exact_key(shingles: np.ndarray) -> int:
@@ -186,14 +187,17 @@ class ArticleIndex:
                 self._reject(doc, rejected)
                 continue
             seen.add(doc.id)
-            cleaned, tokens = cleaner.clean(doc)
-            shingles = self.hasher.shingles(
-                tokens, shingle_config.k, cap=shingle_config.max_shingles
-            )
-            prepared.append((doc, cleaned, tokens, shingles))
-        signatures = self.perms.signatures([p[3] for p in prepared])
+            cleaned, hashes = cleaner.clean(doc)
+            shingles = shingle_hashes(hashes, shingle_config.k, cap=shingle_config.max_shingles)
+            title = tokenize(normalize_text(doc.title or "", self.config.norm))
+            prepared.append((doc, cleaned, shingles, *topics.features(hashes, title)))
+        signatures = self.perms.signatures([p[2] for p in prepared])
         keys = band_keys(signatures, self.bands, self.rows)
-        return [self._add_one(item, keys[i], topics) for i, item in enumerate(prepared)]
+        topics.load_frequencies([p[3] for p in prepared])
+        records = [self._add_one(item, keys[i], topics) for i, item in enumerate(prepared)]
+        cleaner.flush()
+        topics.flush()
+        return records
 
     def _reject(self, doc: Document, rejected: list[Rejected] | None) -> None:
         path, _, line = doc.origin.rpartition(":")
@@ -210,7 +214,7 @@ class ArticleIndex:
 
     def _add_one(self, item: _Prepared, keys: np.ndarray, topics: TopicAssigner) -> ArticleResult:
         """Insert one prepared article; join or found its group; return its record."""
-        doc, cleaned, tokens, shingles = item
+        doc, cleaned, shingles, features, counts = item
         conn, rules = self.conn, self.config.neardup
         exact = _exact_key(shingles) if len(shingles) else None
         matches: set[int] = set()
@@ -255,8 +259,7 @@ class ArticleIndex:
             root = self._join(rowid, matches)
         else:
             root = rowid
-            title = tokenize(normalize_text(doc.title or "", self.config.norm))
-            event, story = topics.assign(rowid, topics.vector(tokens, title), doc.published)
+            event, story = topics.assign(rowid, topics.vector(features, counts), doc.published)
             conn.execute("INSERT INTO groups VALUES (?, ?, ?, ?)", (rowid, rowid, event, story))
             conn.execute("UPDATE docs SET grp = ? WHERE rowid = ?", (rowid, rowid))
         return self._record(rowid, root, doc.id, shingles, cleaned.removed)
