@@ -10,10 +10,11 @@ size. The floor is the same batch into an empty index, measured in the same run.
 
 Each measurement goes to stderr as one JSON line as soon as it is taken (a long run that is
 stopped keeps what it measured); the run ends with one JSON line on stdout: per size, the median
-of ``--repeat`` timings (wall and CPU milliseconds per article), ``ratio`` = the largest size's
-time / the smallest size's (cost proportional to the size would give ``size_ratio``; a flat cost
-gives 1), the build speed, the index's bytes on disk per article and the peak resident memory.
-With ``--index PATH`` the index is kept and a later run with the same options resumes building it.
+of ``--repeat`` timings (wall milliseconds per article, and CPU milliseconds of this process,
+which with ``--jobs`` leaves out the workers), ``ratio`` = the largest size's time / the smallest
+size's (cost proportional to the size would give ``size_ratio``; a flat cost gives 1), the build
+speed, the index file's bytes per article and this process's peak resident memory. With
+``--index PATH`` the index is kept, and a later run with the same options resumes building it.
 
 Example:
     python benchmarks/index.py --sizes 10000,100000,1000000 --batch 10000 --repeat 3
@@ -110,9 +111,12 @@ def measure(args: argparse.Namespace, path: Path) -> dict[str, object]:
     pool = paragraph_pool()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     batch = list(synthetic(args.batch, pool, random.Random(args.seed + 1), "new-"))
-    with tempfile.TemporaryDirectory() as folder, ArticleIndex(Path(folder) / "e.idx") as empty:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        ArticleIndex(Path(folder) / "e.idx", jobs=args.jobs) as empty,
+    ):
         floor_wall, floor_cpu = timed_query(empty, batch, args.repeat)
-    index = ArticleIndex(path)
+    index = ArticleIndex(path, jobs=args.jobs)
     have = index.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
     base = synthetic(sizes[-1], pool, random.Random(args.seed), "base-", skip=have)
     results = []
@@ -141,6 +145,7 @@ def measure(args: argparse.Namespace, path: Path) -> dict[str, object]:
         "benchmark": "index_add",
         "batch": args.batch,
         "repeat": args.repeat,
+        "jobs": args.jobs,
         "empty_ms_per_article": round(1000 * floor_wall / args.batch, 3),
         "empty_cpu_ms_per_article": round(1000 * floor_cpu / args.batch, 3),
         "sizes": results,
@@ -162,6 +167,7 @@ def main() -> None:
     parser.add_argument(
         "--build-batch", type=int, default=10000, help="articles per transaction while building"
     )
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes that draft articles")
     parser.add_argument("--index", type=Path, help="keep the index here (resumes when present)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

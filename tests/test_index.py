@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SHARED_DATA, body
 
+import dedup
 from dedup.cli import cli
 from dedup.index import ArticleIndex
 
@@ -245,3 +246,46 @@ def test_kill_9_during_add_leaves_a_consistent_index(tmp_path):
     assert len(rejects.read_text(encoding="utf-8").splitlines()) == kept
     exported = invoke("index", "export", index)
     assert groups(exported) == groups(invoke("run", path, "--format", "jsonl"))
+
+
+def table_rows(index):
+    """Every row of every table of an index, in a fixed order."""
+    with sqlite3.connect(index) as conn:
+        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}  # noqa: S608
+
+
+def test_batch_size_changes_nothing_but_the_transactions(tmp_path):
+    """One article per transaction, uneven batches and one batch build the same index.
+
+    A batch keeps paragraph counts, document frequencies and counters in memory and writes them
+    at its end, so later articles of a batch must see what earlier ones changed.
+    """
+    records = vims_slice(120)
+    for n, record in enumerate(records):  # three sources, half the articles with its footer
+        record["source"] = f"site{n % 3}.vn"
+        if n % 2:
+            record["text"] += f"\nBản quyền thuộc về trang tin site{n % 3} xin ghi rõ nguồn"
+    docs = list(dedup.read([write_jsonl(tmp_path / "in.jsonl", records)]))
+    built = {}
+    for size in (1, 7, 1000):
+        index = tmp_path / f"b{size}.idx"
+        with ArticleIndex(index) as store:
+            added = list(store.add(docs, batch_size=size))
+            built[size] = (added, list(store.export()), table_rows(index))
+    assert built[1] == built[7] == built[1000]
+    added, _, tables = built[1]
+    assert any(a.duplicate_of for a in added) and len({a.story for a in added}) > 1
+    assert any(r.reason == "boilerplate" for a in added for r in a.removed)
+    assert len(tables["doc_freq"]) > 1000 and tables["docs"][-1][1] == docs[-1].id
+
+
+def test_query_of_a_batch_gives_the_records_add_gives(tmp_path):
+    docs = list(dedup.read([write_jsonl(tmp_path / "in.jsonl", vims_slice(150))]))
+    with ArticleIndex(tmp_path / "q.idx") as store:
+        list(store.add(docs[:90], batch_size=40))
+        before = table_rows(tmp_path / "q.idx")
+        matched = store.query(docs[90:])
+        assert table_rows(tmp_path / "q.idx") == before
+        assert list(store.add(docs[90:], batch_size=25)) == matched
+    assert any(m.duplicate_of for m in matched)

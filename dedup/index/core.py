@@ -34,10 +34,10 @@ from ..bands import band_keys, band_layout
 from ..config import PipelineConfig
 from ..errors import InputError
 from ..neardup import canonical_key, is_near_duplicate, similarity
-from ..normalize import normalize_text
-from ..shingle import Hasher, Permutations, shingle_hashes, tokenize
+from ..shingle import Hasher, Permutations
 from ..types import ArticleResult, CleanedDocument, Document, Rejected, RemovedParagraph
 from .cleaning import IncrementalCleaner
+from .prepare import Draft, Drafter, drafts
 from .store import IndexFileError, connect, problems, settle_config, uint64s
 from .topics import TopicAssigner
 
@@ -70,6 +70,8 @@ class ArticleIndex:
         config: Settings for a new index; for an existing one, None or the same settings.
         on_error: ``"fail"`` (an id already in the index is an input error) or ``"skip"``
             (such articles are left out and reported in ``rejected``).
+        jobs: Worker processes that clean and shingle articles ahead of the matching (1: none;
+            the index and the records are the same for any number).
 
     Raises:
         ConfigError: When ``config`` differs from the settings the index was built with.
@@ -77,22 +79,29 @@ class ArticleIndex:
     """
 
     def __init__(
-        self, path: str | Path, config: PipelineConfig | None = None, *, on_error: str = "fail"
+        self,
+        path: str | Path,
+        config: PipelineConfig | None = None,
+        *,
+        on_error: str = "fail",
+        jobs: int = 1,
     ) -> None:
         self.path = Path(path)
         self.conn = connect(self.path, create=True)
         self.config = settle_config(self.conn, self.path, config, on_error)
         self.hasher = Hasher()
+        self.drafter = Drafter(self.config, self.hasher)
+        self.jobs = jobs
         self.perms = Permutations(self.config.shingles.num_perm, self.config.shingles.seed)
         self.bands, self.rows = band_layout(
             self.config.neardup.lsh_threshold, self.config.shingles.num_perm
         )
 
     @classmethod
-    def open(cls, path: str | Path, *, on_error: str = "fail") -> ArticleIndex:
+    def open(cls, path: str | Path, *, on_error: str = "fail", jobs: int = 1) -> ArticleIndex:
         """Open an existing index (read its settings; never create one)."""
         connect(Path(path), create=False).close()
-        return cls(path, on_error=on_error)
+        return cls(path, on_error=on_error, jobs=jobs)
 
     def close(self) -> None:
         """Close the database (every committed batch is already on disk)."""
@@ -155,12 +164,12 @@ class ArticleIndex:
         keep: bool,
     ) -> Iterator[ArticleResult]:
         """Process ``documents`` in transactions of ``batch_size`` (one when not ``keep``)."""
-        batch: list[Document] = []
+        batch: list[tuple[Document, Draft]] = []
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for doc in documents:
-                batch.append(doc)
+            for item in drafts(documents, self.drafter, jobs=self.jobs, ahead=batch_size):
+                batch.append(item)
                 if keep and len(batch) >= max(1, batch_size):
                     yield from self._add_batch(batch, rejected)
                     conn.execute("COMMIT")
@@ -174,23 +183,24 @@ class ArticleIndex:
         conn.execute("COMMIT" if keep else "ROLLBACK")
 
     def _add_batch(
-        self, batch: list[Document], rejected: list[Rejected] | None
+        self, batch: list[tuple[Document, Draft]], rejected: list[Rejected] | None
     ) -> list[ArticleResult]:
-        """Add one batch inside the caller's transaction."""
-        cleaner = IncrementalCleaner(self.conn, self.config, self.hasher)
+        """Add one batch of drafted articles inside the caller's transaction."""
+        cleaner = IncrementalCleaner(self.conn, self.config)
         topics = TopicAssigner(self.conn, self.config.cluster, self.hasher)
-        shingle_config = self.config.shingles
         prepared: list[_Prepared] = []
         seen: set[str] = set()
-        for doc in batch:
+        for doc, draft in batch:
             if doc.id in seen or self._rowid(doc.id) is not None:
                 self._reject(doc, rejected)
                 continue
             seen.add(doc.id)
-            cleaned, hashes = cleaner.clean(doc)
-            shingles = shingle_hashes(hashes, shingle_config.k, cap=shingle_config.max_shingles)
-            title = tokenize(normalize_text(doc.title or "", self.config.norm))
-            prepared.append((doc, cleaned, shingles, *topics.features(hashes, title)))
+            cleaned, changed = cleaner.clean(draft, doc.source)
+            if changed:  # boilerplate removed: the draft's shingles and features had it
+                draft.shingles, draft.features, draft.counts = self.drafter.body(
+                    draft.paragraphs, draft.title
+                )
+            prepared.append((doc, cleaned, draft.shingles, draft.features, draft.counts))
         signatures = self.perms.signatures([p[2] for p in prepared])
         keys = band_keys(signatures, self.bands, self.rows)
         topics.load_frequencies([p[3] for p in prepared])

@@ -179,19 +179,6 @@ class TopicAssigner:
         self._counters: dict[str, int] = {}  # meta counter -> next value
         self._clusters: dict[tuple[str, int], dict[int, _Member]] = {}  # members, per article
 
-    def features(
-        self, body_hashes: np.ndarray, title: Sequence[str]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The TF-IDF features of an article and their counts (see :func:`feature_counts`).
-
-        Args:
-            body_hashes: The 64-bit hashes of the body tokens.
-            title: Title tokens.
-        """
-        return feature_counts(
-            self.hasher, (), title, self.config.title_weight, body_hashes=body_hashes
-        )
-
     def load_frequencies(self, feature_sets: Sequence[np.ndarray]) -> None:
         """Read the stored document frequencies of every feature the batch may need (sorted)."""
         keys = np.unique(np.concatenate([_NO_FEATURES, *feature_sets]))
