@@ -16,6 +16,8 @@ from conftest import SHARED_DATA, body
 import dedup
 from dedup.cli import cli
 from dedup.index import ArticleIndex
+from dedup.report.records import article_record
+from dedup.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 VIMS = SHARED_DATA / "vims.jsonl"
@@ -255,17 +257,22 @@ def table_rows(index):
         return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}  # noqa: S608
 
 
+def with_footers(records):
+    """Three sources, half the articles with their source's footer (boilerplate to find)."""
+    for n, record in enumerate(records):
+        record["source"] = f"site{n % 3}.vn"
+        if n % 2:
+            record["text"] += f"\nBản quyền thuộc về trang tin site{n % 3} xin ghi rõ nguồn"
+    return records
+
+
 def test_batch_size_changes_nothing_but_the_transactions(tmp_path):
     """One article per transaction, uneven batches and one batch build the same index.
 
     A batch keeps paragraph counts, document frequencies and counters in memory and writes them
     at its end, so later articles of a batch must see what earlier ones changed.
     """
-    records = vims_slice(120)
-    for n, record in enumerate(records):  # three sources, half the articles with its footer
-        record["source"] = f"site{n % 3}.vn"
-        if n % 2:
-            record["text"] += f"\nBản quyền thuộc về trang tin site{n % 3} xin ghi rõ nguồn"
+    records = with_footers(vims_slice(120))
     docs = list(dedup.read([write_jsonl(tmp_path / "in.jsonl", records)]))
     built = {}
     for size in (1, 7, 1000):
@@ -289,3 +296,14 @@ def test_query_of_a_batch_gives_the_records_add_gives(tmp_path):
         assert table_rows(tmp_path / "q.idx") == before
         assert list(store.add(docs[90:], batch_size=25)) == matched
     assert any(m.duplicate_of for m in matched)
+
+
+def test_worker_processes_build_the_same_index(tmp_path):
+    """``--jobs 2`` drafts articles in two worker processes, chunks ahead: nothing changes."""
+    path = write_jsonl(tmp_path / "in.jsonl", with_footers(vims_slice(400)))
+    with ArticleIndex(tmp_path / "one.idx") as store:
+        alone = list(store.add(dedup.read([path]), batch_size=150))
+    added = invoke("index", "add", tmp_path / "two.idx", path, "--jobs", "2", "--batch-size", 150)
+    assert added == [article_record(Document(a.id, ""), a) for a in alone]
+    assert table_rows(tmp_path / "two.idx") == table_rows(tmp_path / "one.idx")
+    assert any(r["reason"] == "boilerplate" for a in added for r in a["removed"])
