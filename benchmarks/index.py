@@ -96,6 +96,14 @@ def timed_query(index: ArticleIndex, batch: list[Document], repeat: int) -> tupl
     return statistics.median(walls), statistics.median(cpus)
 
 
+def _until(stop: float | None, documents: Iterator[Document]) -> Iterator[Document]:
+    """``documents`` until the monotonic clock passes ``stop`` (None: all of them)."""
+    for doc in documents:
+        if stop is not None and time.monotonic() > stop:
+            return
+        yield doc
+
+
 def index_bytes(path: Path) -> int:
     """The index file, bytes (without its write-ahead log, which a checkpoint empties)."""
     return path.stat().st_size
@@ -119,26 +127,29 @@ def measure(args: argparse.Namespace, path: Path) -> dict[str, object]:
     index = ArticleIndex(path, jobs=args.jobs)
     have = index.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
     base = synthetic(sizes[-1], pool, random.Random(args.seed), "base-", skip=have)
+    stop = time.monotonic() + args.build_seconds if args.build_seconds else None
     results = []
     for size in sizes:
         start, articles = time.perf_counter(), have
-        for _ in index.add(
-            itertools.islice(base, max(0, size - have)), batch_size=args.build_batch
-        ):
+        wanted = itertools.islice(base, max(0, size - have))
+        for _ in index.add(_until(stop, wanted), batch_size=args.build_batch):
             have += 1
         build = time.perf_counter() - start
         wall, cpu = timed_query(index, batch, args.repeat)
         result = {
-            "size": size,
+            "size": have,
+            "requested_size": size,
             "ms_per_article": round(1000 * wall / args.batch, 3),
             "cpu_ms_per_article": round(1000 * cpu / args.batch, 3),
             "build_articles_per_second": round((have - articles) / build, 1) if build else None,
-            "bytes_per_article": round(index_bytes(path) / max(size, 1)),
+            "bytes_per_article": round(index_bytes(path) / max(have, 1)),
             "peak_rss_mb": peak_rss_mb(),
         }
         results.append(result)
         print(json.dumps({"benchmark": "index_add_progress", **result}), file=sys.stderr)
         sys.stderr.flush()
+        if have < size:  # out of build time: this is the largest size reached
+            break
     index.close()
     small, large = results[0], results[-1]
     return {
@@ -168,6 +179,11 @@ def main() -> None:
         "--build-batch", type=int, default=10000, help="articles per transaction while building"
     )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes that draft articles")
+    parser.add_argument(
+        "--build-seconds",
+        type=float,
+        help="stop building after this long and measure at the size reached (then stop)",
+    )
     parser.add_argument("--index", type=Path, help="keep the index here (resumes when present)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
