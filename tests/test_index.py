@@ -218,21 +218,49 @@ def count_rows(index):
         return 0
 
 
-def test_kill_9_during_add_leaves_a_consistent_index(tmp_path):
+def children(pid):
+    """Processes whose parent is ``pid`` (from /proc), not counting zombies."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # ended meanwhile
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_kill_9_during_add_leaves_a_consistent_index(tmp_path, jobs):
     records = vims_slice(300)
     path = write_jsonl(tmp_path / "vims.jsonl", records)
     index = tmp_path / "crash.idx"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "dedup", "index", "add", str(index), str(path)]
     process = subprocess.Popen(
-        [*command, "--batch-size", "20", "-o", str(tmp_path / "out.jsonl")], env=env
+        [*command, "--batch-size", "20", "--jobs", str(jobs), "-o", str(tmp_path / "out.jsonl")],
+        env=env,
     )
     deadline = time.monotonic() + 120
     while count_rows(index) < 40 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     assert process.poll() is None, "add finished before it could be killed"
+    workers = children(process.pid)
+    assert len(workers) == (jobs if jobs > 1 else 0)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    deadline = time.monotonic() + 10
+    while any(map(alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(alive, workers)), "workers outlived their killed parent"
     kept = count_rows(index)
     assert 40 <= kept < 300 and kept % 20 == 0  # whole batches only
     with ArticleIndex.open(index) as store:

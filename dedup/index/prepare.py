@@ -12,6 +12,9 @@ the same as working one article at a time, for any number of workers.
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -102,10 +105,22 @@ class Drafter:
 _worker: Drafter | None = None
 
 
-def _start_worker(config: PipelineConfig) -> None:
-    """Give the worker its own drafter (and token hash cache) for all its tasks."""
+def _start_worker(config: PipelineConfig, parent: int) -> None:
+    """Give the worker its own drafter (and token hash cache) for all its tasks.
+
+    The worker also watches its parent: a worker whose parent was killed (``kill -9`` during
+    ``add``) would otherwise wait for work forever.
+    """
     global _worker
     _worker = Drafter(config)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this process once ``parent`` is no longer its parent (checked every second)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _draft_chunk(articles: list[Article]) -> list[Draft]:
@@ -132,7 +147,8 @@ def drafts(
         for doc in stream:
             yield doc, drafter.draft(_article(doc))
         return
-    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(drafter.config,)) as pool:
+    start = (drafter.config, os.getpid())
+    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=start) as pool:
         pending: deque[tuple[list[Document], Future[list[Draft]]]] = deque()
 
         def submit() -> bool:
