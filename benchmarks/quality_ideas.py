@@ -57,8 +57,18 @@ def capture(records: list[dict[str, Any]]) -> dict[str, Any]:
     original = cluster.EventStoryClusterer.fit
 
     def recording_fit(self: Any, bodies: Any, **kwargs: Any) -> Any:
+        result = original(self, bodies, **kwargs)
+        vocabulary = kwargs.pop("vocabulary", None)
+        if vocabulary is not None:  # the pipeline passes token ids: keep the strings
+            strings = vocabulary.tokens()
+
+            def decode(docs: Any) -> list[list[str]]:
+                return [strings[np.asarray(d, dtype=np.int64)].tolist() for d in docs]
+
+            bodies = decode(bodies)
+            kwargs.update({k: decode(kwargs[k]) for k in ("titles", "names") if k in kwargs})
         kept.update(kwargs, bodies=list(bodies))
-        return original(self, bodies, **kwargs)
+        return result
 
     inputs = [{k: v for k, v in r.items() if k not in GOLD_FIELDS} for r in records]
     with mock.patch.object(cluster.EventStoryClusterer, "fit", recording_fit):

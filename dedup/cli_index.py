@@ -108,7 +108,8 @@ def add(
     )
     config = _config(options) if given else None
     rejected: list[Rejected] = []
-    with ArticleIndex(index_path, config, on_error=options["on_error"]) as store:
+    jobs = options["jobs"]
+    with ArticleIndex(index_path, config, on_error=options["on_error"], jobs=jobs) as store:
         documents = _read(options, rejected)
         _write_records(store.add(documents, batch_size=batch_size, rejected=rejected), output)
     _report_rejects(options, rejected)
@@ -122,7 +123,7 @@ def add(
 def query(index_path: Path, fmt: str, output: str | None, **options: Any) -> None:
     """Match articles against INDEX without adding them; write each one's record."""
     rejected: list[Rejected] = []
-    with ArticleIndex.open(index_path, on_error=options["on_error"]) as store:
+    with ArticleIndex.open(index_path, on_error=options["on_error"], jobs=options["jobs"]) as store:
         _write_records(store.query(_read(options, rejected), rejected=rejected), output)
     _report_rejects(options, rejected)
 

@@ -13,8 +13,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import SHARED_DATA, body
 
+import dedup
 from dedup.cli import cli
 from dedup.index import ArticleIndex
+from dedup.report.records import article_record
+from dedup.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 VIMS = SHARED_DATA / "vims.jsonl"
@@ -215,21 +218,49 @@ def count_rows(index):
         return 0
 
 
-def test_kill_9_during_add_leaves_a_consistent_index(tmp_path):
+def children(pid):
+    """Processes whose parent is ``pid`` (from /proc), not counting zombies."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # ended meanwhile
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_kill_9_during_add_leaves_a_consistent_index(tmp_path, jobs):
     records = vims_slice(300)
     path = write_jsonl(tmp_path / "vims.jsonl", records)
     index = tmp_path / "crash.idx"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "dedup", "index", "add", str(index), str(path)]
     process = subprocess.Popen(
-        [*command, "--batch-size", "20", "-o", str(tmp_path / "out.jsonl")], env=env
+        [*command, "--batch-size", "20", "--jobs", str(jobs), "-o", str(tmp_path / "out.jsonl")],
+        env=env,
     )
     deadline = time.monotonic() + 120
     while count_rows(index) < 40 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     assert process.poll() is None, "add finished before it could be killed"
+    workers = children(process.pid)
+    assert len(workers) == (jobs if jobs > 1 else 0)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    deadline = time.monotonic() + 10
+    while any(map(alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(alive, workers)), "workers outlived their killed parent"
     kept = count_rows(index)
     assert 40 <= kept < 300 and kept % 20 == 0  # whole batches only
     with ArticleIndex.open(index) as store:
@@ -245,3 +276,62 @@ def test_kill_9_during_add_leaves_a_consistent_index(tmp_path):
     assert len(rejects.read_text(encoding="utf-8").splitlines()) == kept
     exported = invoke("index", "export", index)
     assert groups(exported) == groups(invoke("run", path, "--format", "jsonl"))
+
+
+def table_rows(index):
+    """Every row of every table of an index, in a fixed order."""
+    with sqlite3.connect(index) as conn:
+        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}  # noqa: S608
+
+
+def with_footers(records):
+    """Three sources, half the articles with their source's footer (boilerplate to find)."""
+    for n, record in enumerate(records):
+        record["source"] = f"site{n % 3}.vn"
+        if n % 2:
+            record["text"] += f"\nBản quyền thuộc về trang tin site{n % 3} xin ghi rõ nguồn"
+    return records
+
+
+def test_batch_size_changes_nothing_but_the_transactions(tmp_path):
+    """One article per transaction, uneven batches and one batch build the same index.
+
+    A batch keeps paragraph counts, document frequencies and counters in memory and writes them
+    at its end, so later articles of a batch must see what earlier ones changed.
+    """
+    records = with_footers(vims_slice(120))
+    docs = list(dedup.read([write_jsonl(tmp_path / "in.jsonl", records)]))
+    built = {}
+    for size in (1, 7, 1000):
+        index = tmp_path / f"b{size}.idx"
+        with ArticleIndex(index) as store:
+            added = list(store.add(docs, batch_size=size))
+            built[size] = (added, list(store.export()), table_rows(index))
+    assert built[1] == built[7] == built[1000]
+    added, _, tables = built[1]
+    assert any(a.duplicate_of for a in added) and len({a.story for a in added}) > 1
+    assert any(r.reason == "boilerplate" for a in added for r in a.removed)
+    assert len(tables["doc_freq"]) > 1000 and tables["docs"][-1][1] == docs[-1].id
+
+
+def test_query_of_a_batch_gives_the_records_add_gives(tmp_path):
+    docs = list(dedup.read([write_jsonl(tmp_path / "in.jsonl", vims_slice(150))]))
+    with ArticleIndex(tmp_path / "q.idx") as store:
+        list(store.add(docs[:90], batch_size=40))
+        before = table_rows(tmp_path / "q.idx")
+        matched = store.query(docs[90:])
+        assert table_rows(tmp_path / "q.idx") == before
+        assert list(store.add(docs[90:], batch_size=25)) == matched
+    assert any(m.duplicate_of for m in matched)
+
+
+def test_worker_processes_build_the_same_index(tmp_path):
+    """``--jobs 2`` drafts articles in two worker processes, chunks ahead: nothing changes."""
+    path = write_jsonl(tmp_path / "in.jsonl", with_footers(vims_slice(400)))
+    with ArticleIndex(tmp_path / "one.idx") as store:
+        alone = list(store.add(dedup.read([path]), batch_size=150))
+    added = invoke("index", "add", tmp_path / "two.idx", path, "--jobs", "2", "--batch-size", 150)
+    assert added == [article_record(Document(a.id, ""), a) for a in alone]
+    assert table_rows(tmp_path / "two.idx") == table_rows(tmp_path / "one.idx")
+    assert any(r["reason"] == "boilerplate" for a in added for r in a["removed"])

@@ -34,14 +34,15 @@ from ..bands import band_keys, band_layout
 from ..config import PipelineConfig
 from ..errors import InputError
 from ..neardup import canonical_key, is_near_duplicate, similarity
-from ..normalize import normalize_text
-from ..shingle import Hasher, Permutations, tokenize
+from ..shingle import Hasher, Permutations
 from ..types import ArticleResult, CleanedDocument, Document, Rejected, RemovedParagraph
 from .cleaning import IncrementalCleaner
+from .prepare import Draft, Drafter, drafts
 from .store import IndexFileError, connect, problems, settle_config, uint64s
 from .topics import TopicAssigner
 
-_Prepared = tuple[Document, CleanedDocument, list[str], np.ndarray]
+# An article ready to match: cleaned, its shingles, its TF-IDF features and their counts.
+_Prepared = tuple[Document, CleanedDocument, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _exact_key(shingles: np.ndarray) -> int:
@@ -69,6 +70,8 @@ class ArticleIndex:
         config: Settings for a new index; for an existing one, None or the same settings.
         on_error: ``"fail"`` (an id already in the index is an input error) or ``"skip"``
             (such articles are left out and reported in ``rejected``).
+        jobs: Worker processes that clean and shingle articles ahead of the matching (1: none;
+            the index and the records are the same for any number).
 
     Raises:
         ConfigError: When ``config`` differs from the settings the index was built with.
@@ -76,22 +79,29 @@ class ArticleIndex:
     """
 
     def __init__(
-        self, path: str | Path, config: PipelineConfig | None = None, *, on_error: str = "fail"
+        self,
+        path: str | Path,
+        config: PipelineConfig | None = None,
+        *,
+        on_error: str = "fail",
+        jobs: int = 1,
     ) -> None:
         self.path = Path(path)
         self.conn = connect(self.path, create=True)
         self.config = settle_config(self.conn, self.path, config, on_error)
         self.hasher = Hasher()
+        self.drafter = Drafter(self.config, self.hasher)
+        self.jobs = jobs
         self.perms = Permutations(self.config.shingles.num_perm, self.config.shingles.seed)
         self.bands, self.rows = band_layout(
             self.config.neardup.lsh_threshold, self.config.shingles.num_perm
         )
 
     @classmethod
-    def open(cls, path: str | Path, *, on_error: str = "fail") -> ArticleIndex:
+    def open(cls, path: str | Path, *, on_error: str = "fail", jobs: int = 1) -> ArticleIndex:
         """Open an existing index (read its settings; never create one)."""
         connect(Path(path), create=False).close()
-        return cls(path, on_error=on_error)
+        return cls(path, on_error=on_error, jobs=jobs)
 
     def close(self) -> None:
         """Close the database (every committed batch is already on disk)."""
@@ -154,12 +164,12 @@ class ArticleIndex:
         keep: bool,
     ) -> Iterator[ArticleResult]:
         """Process ``documents`` in transactions of ``batch_size`` (one when not ``keep``)."""
-        batch: list[Document] = []
+        batch: list[tuple[Document, Draft]] = []
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for doc in documents:
-                batch.append(doc)
+            for item in drafts(documents, self.drafter, jobs=self.jobs, ahead=batch_size):
+                batch.append(item)
                 if keep and len(batch) >= max(1, batch_size):
                     yield from self._add_batch(batch, rejected)
                     conn.execute("COMMIT")
@@ -173,27 +183,31 @@ class ArticleIndex:
         conn.execute("COMMIT" if keep else "ROLLBACK")
 
     def _add_batch(
-        self, batch: list[Document], rejected: list[Rejected] | None
+        self, batch: list[tuple[Document, Draft]], rejected: list[Rejected] | None
     ) -> list[ArticleResult]:
-        """Add one batch inside the caller's transaction."""
-        cleaner = IncrementalCleaner(self.conn, self.config, self.hasher)
+        """Add one batch of drafted articles inside the caller's transaction."""
+        cleaner = IncrementalCleaner(self.conn, self.config)
         topics = TopicAssigner(self.conn, self.config.cluster, self.hasher)
-        shingle_config = self.config.shingles
         prepared: list[_Prepared] = []
         seen: set[str] = set()
-        for doc in batch:
+        for doc, draft in batch:
             if doc.id in seen or self._rowid(doc.id) is not None:
                 self._reject(doc, rejected)
                 continue
             seen.add(doc.id)
-            cleaned, tokens = cleaner.clean(doc)
-            shingles = self.hasher.shingles(
-                tokens, shingle_config.k, cap=shingle_config.max_shingles
-            )
-            prepared.append((doc, cleaned, tokens, shingles))
-        signatures = self.perms.signatures([p[3] for p in prepared])
+            cleaned, changed = cleaner.clean(draft, doc.source)
+            if changed:  # boilerplate removed: the draft's shingles and features had it
+                draft.shingles, draft.features, draft.counts = self.drafter.body(
+                    draft.paragraphs, draft.title
+                )
+            prepared.append((doc, cleaned, draft.shingles, draft.features, draft.counts))
+        signatures = self.perms.signatures([p[2] for p in prepared])
         keys = band_keys(signatures, self.bands, self.rows)
-        return [self._add_one(item, keys[i], topics) for i, item in enumerate(prepared)]
+        topics.load_frequencies([p[3] for p in prepared])
+        records = [self._add_one(item, keys[i], topics) for i, item in enumerate(prepared)]
+        cleaner.flush()
+        topics.flush()
+        return records
 
     def _reject(self, doc: Document, rejected: list[Rejected] | None) -> None:
         path, _, line = doc.origin.rpartition(":")
@@ -210,7 +224,7 @@ class ArticleIndex:
 
     def _add_one(self, item: _Prepared, keys: np.ndarray, topics: TopicAssigner) -> ArticleResult:
         """Insert one prepared article; join or found its group; return its record."""
-        doc, cleaned, tokens, shingles = item
+        doc, cleaned, shingles, features, counts = item
         conn, rules = self.conn, self.config.neardup
         exact = _exact_key(shingles) if len(shingles) else None
         matches: set[int] = set()
@@ -255,8 +269,7 @@ class ArticleIndex:
             root = self._join(rowid, matches)
         else:
             root = rowid
-            title = tokenize(normalize_text(doc.title or "", self.config.norm))
-            event, story = topics.assign(rowid, topics.vector(tokens, title), doc.published)
+            event, story = topics.assign(rowid, topics.vector(features, counts), doc.published)
             conn.execute("INSERT INTO groups VALUES (?, ?, ?, ?)", (rowid, rowid, event, story))
             conn.execute("UPDATE docs SET grp = ? WHERE rowid = ?", (rowid, rowid))
         return self._record(rowid, root, doc.id, shingles, cleaned.removed)
