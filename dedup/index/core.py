@@ -297,15 +297,19 @@ class ArticleIndex:
                 roots,
             )
         ]
+        # Every vector of a group carries the group's event and story, so only the merged
+        # groups' vectors (and the new article's) change: a join costs the size of what
+        # moves, not of the root's group, which can hold many thousands of articles.
         for other in roots[1:]:
+            conn.execute(
+                "UPDATE vectors SET event = ?, story = ? "
+                "WHERE doc IN (SELECT rowid FROM docs WHERE grp = ?)",
+                (event, story, other),
+            )
             conn.execute("UPDATE docs SET grp = ? WHERE grp = ?", (root, other))
             conn.execute("DELETE FROM groups WHERE root = ?", (other,))
         conn.execute("UPDATE docs SET grp = ? WHERE rowid = ?", (root, rowid))
-        conn.execute(
-            "UPDATE vectors SET event = ?, story = ? "
-            "WHERE doc IN (SELECT rowid FROM docs WHERE grp = ?)",
-            (event, story, root),
-        )
+        conn.execute("UPDATE vectors SET event = ?, story = ? WHERE doc = ?", (event, story, rowid))
         keys = {
             c: canonical_key(datetime.fromisoformat(p) if p else None, length, doc_id)
             for c, p, length, doc_id in conn.execute(
