@@ -7,6 +7,7 @@ No algorithm lives here. Every :class:`~dedup.errors.DedupError` becomes one lin
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -130,6 +131,13 @@ def tuning_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Share of the shorter article's shingles found in the longer: truncated copies.",
         ),
         click.option(
+            "--min-size-ratio",
+            type=click.FloatRange(0.0, 1.0),
+            default=defaults_near.min_size_ratio,
+            show_default=True,
+            help="--containment counts when the shorter has this share of the longer's size.",
+        ),
+        click.option(
             "--event-threshold",
             type=click.FloatRange(0.0, 1.0),
             default=defaults_cluster.event_threshold,
@@ -164,6 +172,7 @@ def _config(options: dict[str, Any]) -> PipelineConfig:
         neardup=NearDupConfig(
             threshold=options.get("near_threshold", NearDupConfig().threshold),
             containment=options.get("containment", NearDupConfig().containment),
+            min_size_ratio=options.get("min_size_ratio", NearDupConfig().min_size_ratio),
         ),
         cluster=ClusterConfig(
             event_threshold=options.get("event_threshold", ClusterConfig().event_threshold),
@@ -211,8 +220,6 @@ def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
             err=True,
         )
     if options.get("stats_path") is not None:
-        import json
-
         _write(json.dumps(dict(result.stats), sort_keys=True) + "\n", str(options["stats_path"]))
     return result
 
@@ -232,8 +239,6 @@ def _use_color(output: str | None, color: bool | None) -> bool:
 
 
 def _jsonl(result: Result, **flags: bool) -> str:
-    import json
-
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in iter_records(result, **flags))
 
 
@@ -330,8 +335,6 @@ def near(fmt: str, output: str | None, engine: str, spark_master: str, **options
     if fmt == "text":
         _write(to_text(result), output)
         return
-    import json
-
     lines = (
         json.dumps(
             {"id": a.id, "duplicate_of": a.duplicate_of, "similarity": a.similarity},
@@ -353,8 +356,6 @@ def paragraphs(fmt: str, output: str | None, **options: Any) -> None:
     JSONL: each input record with 'text' replaced by the cleaned text and 'removed' added.
     Text: the cleaned articles, separated by blank lines.
     """
-    import json
-
     result = _run(options, cluster=False)
     if fmt == "text":
         _write("\n\n".join(a.cleaned_text for a in result.articles) + "\n", output)
@@ -378,8 +379,6 @@ def cluster(fmt: str, output: str | None, **options: Any) -> None:
     """Group articles into events and stories (copies join their original's)."""
     result = _run(options)
     if fmt == "jsonl":
-        import json
-
         lines = (
             json.dumps({"id": a.id, "event": a.event, "story": a.story}, ensure_ascii=False) + "\n"
             for a in result.articles

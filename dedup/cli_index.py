@@ -29,7 +29,7 @@ from .report.records import article_record
 from .types import ArticleResult, Document, Rejected
 
 _INDEX = click.argument("index_path", metavar="INDEX", type=click.Path(path_type=Path))
-_TUNING = ("near_threshold", "containment", "event_threshold", "story_threshold")
+_TUNING = ("near_threshold", "containment", "min_size_ratio", "event_threshold", "story_threshold")
 
 
 def _read(options: dict[str, Any], rejected: list[Rejected]) -> Iterable[Document]:

@@ -98,6 +98,13 @@ class NearDupConfig:
         threshold: Verified Jaccard at which two documents are duplicates (0-1, default 0.5).
         containment: Verified containment (shared shingles over the smaller set) at which two
             documents are duplicates (0-1, default 0.8): catches truncated copies.
+        min_size_ratio: The containment rule holds only when the smaller shingle set
+            is at least this share of the larger's size (0-1, default 0.5; 0 turns the floor
+            off). A truncated copy keeps at least half of its original; a text under half the
+            size of another is an excerpt, or a short article quoted inside a longer one, and
+            containment alone would join it, and through it every article that quotes it, into
+            one group. A fully contained copy of half the size already passes the Jaccard
+            rule, so the containment rule adds the truncated copies that are also edited.
         min_shingles: Documents with fewer distinct shingles are compared only when identical
             after normalization (default 5).
     """
@@ -105,12 +112,14 @@ class NearDupConfig:
     lsh_threshold: float = 0.3
     threshold: float = 0.5
     containment: float = 0.8
+    min_size_ratio: float = 0.5
     min_shingles: int = 5
 
     def __post_init__(self) -> None:
         _check_range("NearDupConfig", "lsh_threshold", self.lsh_threshold, 0.05, 1.0)
         _check_range("NearDupConfig", "threshold", self.threshold, 0.05, 1.0)
         _check_range("NearDupConfig", "containment", self.containment, 0.05, 1.0)
+        _check_range("NearDupConfig", "min_size_ratio", self.min_size_ratio, 0.0, 1.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,11 @@
 """The near-duplicate stage: MinHash-LSH candidates, exact verification, union-find groups.
 
 Every candidate pair the LSH index proposes is verified on the documents' shingle sets: two
-documents are duplicates when their Jaccard similarity reaches ``threshold`` or the containment
-of the smaller in the larger reaches ``containment`` (a truncated copy). Groups are the
+documents are duplicates when their Jaccard similarity reaches ``threshold``, or when the
+containment of the smaller in the larger reaches ``containment`` and the smaller is at least
+``min_size_ratio`` of the larger's size (a truncated copy; a short text quoted inside
+longer ones would otherwise chain them all into one group). The rule looks at the two sets
+only, so every engine (this one, the index, Spark) verifies the same pairs. Groups are the
 connected components of verified pairs; each has one canonical member: the earliest, then the
 longest, then the smallest id, so the choice does not depend on input order.
 """
@@ -48,9 +51,17 @@ class UnionFind:
 
 
 def is_near_duplicate(a: np.ndarray, b: np.ndarray, config: NearDupConfig) -> bool:
-    """The verification rule: Jaccard ``>= threshold`` or containment ``>= containment``."""
+    """The verification rule, symmetric in ``a`` and ``b``.
+
+    Jaccard ``>= threshold``, or containment ``>= containment`` when the smaller set has at
+    least ``min_size_ratio`` of the larger's size (a truncated copy, not a short text
+    quoted inside a longer one).
+    """
     jaccard, contained = jaccard_containment(a, b)
-    return jaccard >= config.threshold or contained >= config.containment
+    if jaccard >= config.threshold:
+        return True
+    smaller, larger = sorted((len(a), len(b)))
+    return contained >= config.containment and smaller >= config.min_size_ratio * larger
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

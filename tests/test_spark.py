@@ -20,14 +20,21 @@ if shutil.which("java") is None:
 
 
 def planted():
-    """Copies, a bridge between two groups, short exact copies, dates, and a source footer."""
+    """Copies, a bridge, a quoted short text, short exact copies, dates, a source footer.
+
+    The bridge is a copy of two articles that are not copies of each other; the short text is
+    quoted in two unrelated articles and joins neither (it is under half their size).
+    """
     footer = "Ý kiến bạn đọc gửi về tòa soạn qua thư điện tử của báo"
-    a, b = body(0, 6), body(20, 6)
+    a, b, hub = body(0, 6), body(3, 6), body(60, 2)
     records = [
         {"id": "a", "text": "\n".join(a), "date": "2015-11-16"},
         {"id": "a-copy", "text": "\n".join(a[:5]), "date": "2015-11-15"},
         {"id": "b", "text": "\n".join(b)},
-        {"id": "bridge", "text": "\n".join(a + b), "date": "2015-11-17"},
+        {"id": "bridge", "text": "\n".join(body(1, 7)), "date": "2015-11-17"},
+        {"id": "hub", "text": "\n".join(hub), "date": "2015-11-14"},
+        {"id": "quote-1", "text": "\n".join(body(62, 6) + hub)},
+        {"id": "quote-2", "text": "\n".join(hub + body(70, 6))},
         {"id": "short-1", "text": "Tin nhanh."},
         {"id": "short-2", "text": "Tin nhanh."},
         {"id": "empty", "text": ""},
@@ -56,6 +63,7 @@ def test_spark_gives_the_local_engine_groups(tmp_path):
     duplicate_of = {r["id"]: r["duplicate_of"] for r in rows}
     assert duplicate_of["a"] == duplicate_of["b"] == duplicate_of["bridge"] == "a-copy"
     assert duplicate_of["short-2"] == "short-1" and duplicate_of["empty"] is None
+    assert duplicate_of["hub"] is duplicate_of["quote-1"] is duplicate_of["quote-2"] is None
     assert all(duplicate_of[f"s{n}"] is None for n in range(5))
     assert sum(v is not None for v in duplicate_of.values()) >= 10
 

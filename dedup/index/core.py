@@ -6,9 +6,10 @@ already holds:
 1. paragraphs: :class:`~dedup.index.cleaning.IncrementalCleaner`;
 2. near-duplicates: shingles and MinHash signatures as in :mod:`dedup.neardup`, candidates from
    LSH band tables (band key -> document, a B-tree index, the band layout of datasketch's
-   ``MinHashLSH``), every candidate verified with the batch rule (Jaccard ``>= threshold`` or
-   containment ``>= containment``), groups joined (union-find kept in the ``docs.grp``
-   column), canonical = earliest, then longest, then smallest id;
+   ``MinHashLSH``), every candidate verified with the batch rule
+   (:func:`~dedup.neardup.is_near_duplicate`: Jaccard, or containment of a truncated copy),
+   groups joined (union-find kept in the ``docs.grp`` column), canonical = earliest, then
+   longest, then smallest id;
 3. events and stories: :class:`~dedup.index.topics.TopicAssigner` for an article that founds a
    group; a duplicate takes its group's event and story.
 

@@ -120,6 +120,8 @@ def config_to_json(config: PipelineConfig) -> str:
 def config_from_json(text: str, on_error: str) -> PipelineConfig:
     """Rebuild the settings stored by :func:`config_to_json`."""
     data: dict[str, Any] = json.loads(text)
+    # An index written before the size floor of the containment rule was built without it.
+    data["neardup"].setdefault("min_size_ratio", 0.0)
     return PipelineConfig(
         norm=NormConfig(**data["norm"]),
         shingles=ShingleConfig(**data["shingles"]),
