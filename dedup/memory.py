@@ -7,6 +7,10 @@ the heap, where freed space is often left fragmented and still counted in the pr
 measured at 25,000 articles, the TF-IDF build peaked 50 % above what it had allocated and kept
 three times the final matrix after returning. A fixed threshold of 1 MB gives every large
 array its own mapping, returned to the system when freed. Small objects are not affected.
+
+The cost: a fresh mapping is zero-filled by the kernel as it is first touched, where a reused
+heap block is not. Clustering 25,000 articles (alternating runs on a shared 2-core machine)
+peaked at 642-645 MB over its input instead of 791-903 MB, and took 8-27 % longer.
 """
 
 from __future__ import annotations
