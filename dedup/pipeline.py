@@ -204,7 +204,7 @@ def run(
             signatures=corpus.signatures,
         )
     # Its shingles and signatures (the largest arrays) are not needed past here.
-    corpus = corpus._replace(shingles=[], signatures=corpus.signatures[:0])
+    corpus = corpus._replace(shingles=[], signatures=corpus.signatures[:0].copy())
     canonicals = [i for i in range(len(docs)) if finder.canonical_[i] == i]
     with timer.stage("clustering"):
         clusterer = EventStoryClusterer(config.cluster)
