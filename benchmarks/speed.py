@@ -242,10 +242,12 @@ def cluster_fit(path: Path, repeat: int) -> dict[str, float]:
     """
     from dedup.cluster import EventStoryClusterer
     from dedup.io.dates import parse_date
+    from dedup.memory import map_large_allocations
     from dedup.normalize import normalize_text
     from dedup.shingle import tokenize
     from dedup.tfidf import Vocabulary
 
+    map_large_allocations()  # as the CLI does
     vocabulary = Vocabulary()
     bodies, titles, dates = [], [], []
     with path.open(encoding="utf-8") as stream:

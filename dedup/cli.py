@@ -21,6 +21,7 @@ from .config import ClusterConfig, NearDupConfig, PipelineConfig
 from .errors import DedupError
 from .io.readers import FieldNames
 from .io.writers import atomic_output, write_rejects
+from .memory import map_large_allocations
 from .progress import ProgressPrinter
 from .progress import wanted as progress_wanted
 from .report import iter_records, to_json, to_markdown, to_text
@@ -253,6 +254,7 @@ def cli() -> None:
       dedup run articles.jsonl --format jsonl -o annotated.jsonl
       dedup run news/ --format markdown -o report.md
     """
+    map_large_allocations()  # freed arrays go back to the system (dedup/memory.py)
 
 
 @cli.command()

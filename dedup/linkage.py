@@ -37,8 +37,9 @@ T = TypeVar("T")
 
 _PRODUCT_BUDGET = 4_000_000  # candidate entries gathered at once per thread (about 50 MB)
 _MARGIN = 1e-6  # float slack: index a little more than the bound requires
-_VERIFY_STEP = 1 << 14  # candidate pairs verified at once
-_SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once
+_VERIFY_STEP = 1 << 11  # candidate pairs verified at once (their rows are copied: ~40 MB)
+_SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once (one float64 sum of bounds)
+_BOUND_ROWS = 2_000  # rows whose float64 bounds are computed at once (the same sums)
 _THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
 
 
@@ -48,15 +49,33 @@ def _in_threads(work: Callable[[T], np.ndarray], items: Iterable[T]) -> list[np.
         return list(pool.map(work, items))
 
 
-def _segment_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Cumulative sums restarting at each row start (``starts`` as in CSR ``indptr[:-1]``)."""
+def _segment_cumsum(
+    values: np.ndarray, starts: np.ndarray, carry: float, first: bool
+) -> tuple[np.ndarray, float]:
+    """Cumulative sums restarting at each row start, for one run of whole rows of a block.
+
+    The sums are those of one cumulative sum over the whole block (``carry`` is its value
+    just before ``values``) minus its value at each row's start, so a block cut into runs
+    gives bit for bit what the block in one piece gives.
+
+    Args:
+        values: The entries of consecutive rows.
+        starts: Where each row starts in ``values`` (as CSR ``indptr[:-1]``, from 0).
+        carry: The block's cumulative sum before ``values`` (0.0 at the block's start).
+        first: Whether ``values`` starts the block (its first row subtracts 0.0).
+
+    Returns:
+        ``(sums, carry)``: the per-row cumulative sums and the block's sum after ``values``.
+    """
     if not len(values):
-        return values
-    total = np.cumsum(values)
+        return values, carry
+    total = np.cumsum(np.concatenate([[carry], values]))  # total[j + 1]: the block's sum
     lengths = np.diff(np.append(starts, len(values)))
-    offsets = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0.0)
-    before = np.repeat(offsets, lengths)
-    return total - before
+    offsets = np.where((starts > 0) | (not first), total[starts], 0.0)
+    carry = float(total[-1])
+    sums = total[1:]
+    sums -= np.repeat(offsets, lengths)
+    return sums, carry
 
 
 def prefix_split(matrix: sp.csr_matrix, min_similarity: float) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -102,16 +121,28 @@ def _split_rows(
     )
     ranked.sort_indices()
     columns = by_rank[ranked.indices]
-    sorted_data = ranked.data.astype(np.float64)
-    starts = ranked.indptr[:-1]
-    norm_bound = np.sqrt(_segment_cumsum(sorted_data**2, starts))
-    weight_bound = _segment_cumsum(sorted_data * column_max[columns], starts)
-    bound = np.minimum(norm_bound, weight_bound)
-    in_suffix = bound < min_similarity - _MARGIN
+    indptr = ranked.indptr
+    in_suffix = np.zeros(len(columns), dtype=bool)
     suffix_bound = np.zeros(n)
-    filled = np.flatnonzero(np.diff(ranked.indptr) > 0)
-    if len(filled):  # the bound grows along a row: the suffix is each row's first entries
-        suffix_bound[filled] = np.maximum.reduceat(np.where(in_suffix, bound, 0.0), starts[filled])
+    squares = weights = 0.0  # the block's running sums (float64 temporaries of a run only)
+    for low in range(0, n, _BOUND_ROWS):
+        high = min(low + _BOUND_ROWS, n)
+        begin, end = indptr[low], indptr[high]
+        sorted_data = ranked.data[begin:end].astype(np.float64)
+        starts = indptr[low:high] - begin
+        norm_bound, squares = _segment_cumsum(sorted_data**2, starts, squares, low == 0)
+        np.sqrt(norm_bound, out=norm_bound)
+        weight = sorted_data * column_max[columns[begin:end]]
+        weight_bound, weights = _segment_cumsum(weight, starts, weights, low == 0)
+        bound = np.minimum(norm_bound, weight_bound)
+        del sorted_data, norm_bound, weight, weight_bound
+        run_suffix = bound < min_similarity - _MARGIN
+        in_suffix[begin:end] = run_suffix
+        filled = np.flatnonzero(np.diff(indptr[low : high + 1]) > 0)
+        if len(filled):  # the bound grows along a row: the suffix is each row's first entries
+            suffix_bound[low + filled] = np.maximum.reduceat(
+                np.where(run_suffix, bound, 0.0), starts[filled]
+            )
     kept = np.concatenate([[0], np.cumsum(~in_suffix)])[ranked.indptr]
     prefix = sp.csr_matrix((ranked.data[~in_suffix], columns[~in_suffix], kept), shape=(n, width))
     prefix.sort_indices()
@@ -143,10 +174,7 @@ def similar_pairs(
     searched, slack = matrix, 0.0
     frequency = np.bincount(matrix.indices, minlength=matrix.shape[1])
     if max_postings is not None and frequency.max(initial=0) > max_postings:
-        common = frequency > max_postings
-        searched = matrix.copy()
-        searched.data[common[searched.indices]] = 0.0
-        searched.eliminate_zeros()
+        searched = _without_columns(matrix, frequency > max_postings)
         slack = min_similarity / 4
     # Half the level may stay unindexed: a pair must then share indexed columns worth at least
     # the other half, which keeps the candidates few.
@@ -178,13 +206,27 @@ def similar_pairs(
     return first[keep], second[keep], similarity[keep]
 
 
+def _without_columns(matrix: sp.csr_matrix, dropped: np.ndarray) -> sp.csr_matrix:
+    """``matrix`` without the entries of the ``dropped`` columns (a boolean per column).
+
+    Built from the kept entries alone: no copy of the whole matrix first. Explicit zeros are
+    left out too, as ``eliminate_zeros`` would.
+    """
+    kept = ~dropped[matrix.indices] & (matrix.data != 0)
+    before = np.zeros(len(kept) + 1, dtype=matrix.indptr.dtype)  # kept entries before each
+    np.cumsum(kept, out=before[1:])
+    return sp.csr_matrix(
+        (matrix.data[kept], matrix.indices[kept], before[matrix.indptr]), shape=matrix.shape
+    )
+
+
 def _row_chunks(prefix: sp.csr_matrix, postings: np.ndarray) -> list[tuple[int, int]]:
     """Row ranges whose products with the postings hold about ``_PRODUCT_BUDGET`` entries."""
-    work = np.bincount(
-        np.repeat(np.arange(prefix.shape[0]), np.diff(prefix.indptr)),
-        weights=postings[prefix.indices].astype(np.float64),
-        minlength=prefix.shape[0],
-    )
+    # Per row, the postings its entries multiply (integers: exact in float64), as sums of
+    # consecutive entries (no per-entry row array).
+    before = np.zeros(prefix.nnz + 1, dtype=np.int64)
+    np.cumsum(postings[prefix.indices], out=before[1:])
+    work = np.diff(before[prefix.indptr]).astype(np.float64)
     bounds = np.searchsorted(
         np.cumsum(work), np.arange(1, 1 + work.sum() // _PRODUCT_BUDGET) * _PRODUCT_BUDGET
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import PipelineConfig
+from .features import name_sequences
 from .normalize import nfc
 from .paragraphs import ParagraphCleaner, split_paragraphs
 from .shingle import Permutations, shingles_of_runs
@@ -32,7 +33,7 @@ Article = tuple[int, str, str, str | None, str | None]  # position, id, text, ti
 Progress = Callable[[str, int, int], None]
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
-_worker: tuple[ParagraphCleaner, PipelineConfig] | None = None
+_worker: tuple[ParagraphCleaner, PipelineConfig, bool] | None = None
 
 
 @dataclass(slots=True)
@@ -46,6 +47,9 @@ class PackedTask:
         vocabulary: The distinct kept tokens of the task.
         token_ids: Kept tokens of all articles, one after the other (indices into vocabulary).
         token_counts: Kept tokens of each article.
+        names: Name-sequence features of the title and cleaned text of all articles, one
+            after the other (indices into vocabulary; none unless asked for).
+        name_counts: Name features of each article.
         shingles: Shingle sets of all articles, one after the other (sorted uint64 each).
         shingle_counts: Shingles of each article.
         lengths: Characters of each cleaned text (in NFC).
@@ -58,33 +62,44 @@ class PackedTask:
     vocabulary: list[str]
     token_ids: np.ndarray
     token_counts: np.ndarray
+    names: np.ndarray
+    name_counts: np.ndarray
     shingles: np.ndarray
     shingle_counts: np.ndarray
     lengths: np.ndarray
     signatures: np.ndarray
 
 
-def _init_worker(cleaner: ParagraphCleaner, config: PipelineConfig) -> None:
+def _init_worker(cleaner: ParagraphCleaner, config: PipelineConfig, names: bool) -> None:
     """Keep the worker's own cleaner (and its token hash cache) for all its tasks."""
     global _worker
-    _worker = (cleaner, config)
+    _worker = (cleaner, config, names)
 
 
 def _run_task(articles: Sequence[Article]) -> PackedTask:
     """Run the paragraph stage on one task (in a worker)."""
     assert _worker is not None  # noqa: S101 - set by the pool initializer
-    return clean_task(*_worker, articles)
+    cleaner, config, names = _worker
+    return clean_task(cleaner, config, articles, names)
 
 
 def clean_task(
-    cleaner: ParagraphCleaner, config: PipelineConfig, articles: Sequence[Article]
+    cleaner: ParagraphCleaner,
+    config: PipelineConfig,
+    articles: Sequence[Article],
+    names: bool = False,
 ) -> PackedTask:
-    """Clean the articles of one task (whole sources) and pack what later stages need."""
+    """Clean the articles of one task (whole sources) and pack what later stages need.
+
+    With ``names``, also each article's name sequences
+    (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text).
+    """
     prepared = cleaner.prepare_many([article[1:] for article in articles])
     cleaner.mark_boilerplate(prepared)
     vocabulary: dict[str, int] = {}
     ids: list[int] = []
-    counts, kept_hashes, lengths, records = [], [], [], []
+    name_ids: list[int] = []
+    counts, name_counts, kept_hashes, lengths, records = [], [], [], [], []
     cuts: dict[int, dict[int, str]] = {}
     k, cap = config.shingles.k, config.shingles.max_shingles
     for article, doc in zip(articles, prepared, strict=True):
@@ -95,7 +110,13 @@ def clean_task(
         counts.append(len(ids) - before)
         kept_hashes += [doc.hashes[i] for i in kept]
         result = cleaner.result(doc)
-        lengths.append(len(nfc(result.text)))  # NFD text is not longer
+        text = result.text
+        lengths.append(len(nfc(text)))  # NFD text is not longer
+        if names:
+            found = name_sequences(article[3] or "", config.norm)
+            found += name_sequences(text, config.norm)
+            name_ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in found)
+            name_counts.append(len(found))
         records.append(result.removed)
         glued = {i: doc.raw[i] for i in doc.trimmed if i not in doc.removed}
         if glued:
@@ -114,6 +135,8 @@ def clean_task(
         vocabulary=list(vocabulary),
         token_ids=np.array(ids, dtype=np.int32),
         token_counts=runs,
+        names=np.array(name_ids, dtype=np.int32),
+        name_counts=np.array(name_counts or [0] * len(articles), dtype=np.int64),
         shingles=np.concatenate([_EMPTY, *shingle_sets]),
         shingle_counts=np.array([len(s) for s in shingle_sets], dtype=np.int64),
         lengths=np.array(lengths, dtype=np.int64),
@@ -156,6 +179,7 @@ def clean_corpus(
     articles: Sequence[Article],
     *,
     progress: Progress | None = None,
+    names: bool = False,
 ) -> Iterator[PackedTask]:
     """Yield the packed result of every task, using ``config.jobs`` processes.
 
@@ -164,6 +188,7 @@ def clean_corpus(
         config: Settings (shingles and signatures; ``jobs`` worker processes, 1: this one).
         articles: ``(position, id, text, title, source)`` of each article.
         progress: Called as ``progress("paragraphs", done, total)`` after each task.
+        names: Also find each article's name sequences (see :func:`clean_task`).
     """
     tasks = make_tasks(articles, cleaner.config.boilerplate_min_docs)
     done = 0
@@ -177,34 +202,47 @@ def clean_corpus(
                 progress("paragraphs", done, len(articles))
 
     if config.jobs <= 1 or len(tasks) <= 1:
-        yield from reported(clean_task(cleaner, config, t) for t in tasks)
+        yield from reported(clean_task(cleaner, config, t, names) for t in tasks)
         return
-    arguments = (cleaner, config)
+    arguments = (cleaner, config, names)
     with ProcessPoolExecutor(config.jobs, initializer=_init_worker, initargs=arguments) as pool:
         yield from reported(pool.map(_run_task, tasks))
 
 
 def unpack(
-    packed: PackedTask, text_of: Callable[[int], str], vocabulary: Vocabulary
-) -> Iterator[tuple[int, np.ndarray, np.ndarray, tuple[str, ...]]]:
-    """Per article of a task: position, kept token ids, shingle set, kept paragraphs.
+    packed: PackedTask, vocabulary: Vocabulary
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per article of a task: position, kept token ids, shingle set, name feature ids.
 
-    The task's tokens are renumbered as ids of ``vocabulary`` (int32, shared by all tasks).
-    The kept paragraphs are cut again from the article's text (``text_of(position)``), which
-    costs less than sending them back from the worker.
+    The task's tokens and names are renumbered as ids of ``vocabulary`` (int32, shared by
+    all tasks); the names are empty unless the task found them.
     """
     global_ids = vocabulary.ids(packed.vocabulary)
     tokens = global_ids[packed.token_ids] if len(global_ids) else packed.token_ids.astype(np.int32)
+    names = global_ids[packed.names] if len(global_ids) else packed.names.astype(np.int32)
     token_ends = np.cumsum(packed.token_counts).tolist()
+    name_ends = np.cumsum(packed.name_counts).tolist()
     shingle_ends = np.cumsum(packed.shingle_counts).tolist()
-    token = shingle = 0
+    token = name = shingle = 0
     for n, position in enumerate(packed.positions.tolist()):
         kept_tokens = tokens[token : token_ends[n]]
+        kept_names = names[name : name_ends[n]]
         shingles = packed.shingles[shingle : shingle_ends[n]]
-        token, shingle = token_ends[n], shingle_ends[n]
-        raw = split_paragraphs(text_of(position))
-        for i, text in packed.cuts.get(position, {}).items():
-            raw[i] = text
-        whole = {r.paragraph for r in packed.records[n] if r.reason != "self-repeat"}
-        kept = tuple(p for i, p in enumerate(raw) if i not in whole)
-        yield position, kept_tokens, shingles, kept
+        token, name, shingle = token_ends[n], name_ends[n], shingle_ends[n]
+        yield position, kept_tokens, shingles, kept_names
+
+
+def kept_paragraphs(
+    text: str, removed: Sequence[RemovedParagraph], cuts: dict[int, str] | None = None
+) -> tuple[str, ...]:
+    """The paragraphs of ``text`` the paragraph stage kept, as given.
+
+    Cut again from the article's text (which costs less than keeping or sending them): its
+    paragraphs, less those removed whole, with a self-glued paragraph replaced by the text
+    kept of it (``cuts``: paragraph index -> text kept, from :class:`PackedTask`).
+    """
+    raw = split_paragraphs(text)
+    for i, kept in (cuts or {}).items():
+        raw[i] = kept
+    whole = {r.paragraph for r in removed if r.reason != "self-repeat"}
+    return tuple(p for i, p in enumerate(raw) if i not in whole)

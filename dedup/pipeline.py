@@ -17,14 +17,22 @@ import numpy as np
 from .cluster import EventStoryClusterer
 from .config import PipelineConfig
 from .errors import InputError
-from .features import name_sequences
 from .neardup import NearDuplicateFinder
 from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
-from .parallel import Progress, clean_corpus, unpack
+from .parallel import Progress, clean_corpus, kept_paragraphs, unpack
 from .shingle import Hasher, tokenize
 from .tfidf import Vocabulary
-from .types import ArticleResult, CleanedDocument, Cluster, Document, DupGroup, Rejected, Result
+from .types import (
+    ArticleResult,
+    CleanedDocument,
+    Cluster,
+    Document,
+    DupGroup,
+    Rejected,
+    RemovedParagraph,
+    Result,
+)
 
 
 @dataclass(slots=True)
@@ -77,19 +85,33 @@ def unique_documents(
 class CleanedCorpus(NamedTuple):
     """What the paragraph stage hands to the later stages, one entry per document.
 
+    The kept paragraphs themselves are not held (as much memory again as the texts): they are
+    cut again from a document's text when needed (:meth:`cleaned`).
+
     Attributes:
-        cleaned: The cleaned documents.
+        removed: What was removed from each document, in paragraph order.
+        cuts: Document position -> {paragraph index: text kept} for self-glued paragraphs.
         tokens: The normalized tokens of each cleaned text, as ids of the vocabulary (int32).
+        names: The name sequences of each title and cleaned text, as ids of the vocabulary
+            (int32; empty unless asked for).
         shingles: The shingle set of each cleaned text (sorted distinct uint64 hashes).
         lengths: Characters of each cleaned text, in NFC.
         signatures: ``(documents, num_perm)`` uint32 MinHash signatures of the shingle sets.
     """
 
-    cleaned: list[CleanedDocument]
+    removed: list[tuple[RemovedParagraph, ...]]
+    cuts: dict[int, dict[int, str]]
     tokens: list[np.ndarray]
+    names: list[np.ndarray]
     shingles: list[np.ndarray]
     lengths: list[int]
     signatures: np.ndarray
+
+    def cleaned(self, position: int, doc: Document) -> CleanedDocument:
+        """The cleaned document at ``position`` (``doc``, the document there)."""
+        removed = self.removed[position]
+        paragraphs = kept_paragraphs(doc.text, removed, self.cuts.get(position))
+        return CleanedDocument(doc.id, paragraphs, removed)
 
 
 def clean_paragraphs(
@@ -98,28 +120,35 @@ def clean_paragraphs(
     hasher: Hasher,
     progress: Progress | None = None,
     vocabulary: Vocabulary | None = None,
+    names: bool = False,
 ) -> CleanedCorpus:
     """Run the paragraph stage (with each text's shingles and signature).
 
-    The tokens of the kept text are ids of ``vocabulary`` (int32 arrays; a new vocabulary
-    when None). The work runs in ``config.jobs`` processes; the result does not depend on it.
+    The tokens of the kept text (and with ``names``, the name sequences of the title and the
+    kept text, as clustering uses them) are ids of ``vocabulary`` (int32 arrays; a new
+    vocabulary when None). The work runs in ``config.jobs`` processes; the result does not
+    depend on it.
     """
     vocabulary = vocabulary if vocabulary is not None else Vocabulary()
     cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
     articles = [(n, d.id, d.text, d.title, d.source) for n, d in enumerate(docs)]
-    cleaned: list[CleanedDocument] = [None] * len(docs)  # type: ignore[list-item]
+    removed: list[tuple[RemovedParagraph, ...]] = [()] * len(docs)
+    cuts: dict[int, dict[int, str]] = {}
     tokens: list[np.ndarray] = [np.zeros(0, dtype=np.int32)] * len(docs)
+    name_ids: list[np.ndarray] = [np.zeros(0, dtype=np.int32)] * len(docs)
     shingle_sets: list[np.ndarray] = [_EMPTY] * len(docs)
     lengths = np.zeros(len(docs), dtype=np.int64)
     signatures = np.empty((len(docs), config.shingles.num_perm), dtype=np.uint32)
-    for packed in clean_corpus(cleaner, config, articles, progress=progress):
+    for packed in clean_corpus(cleaner, config, articles, progress=progress, names=names):
         lengths[packed.positions] = packed.lengths
         signatures[packed.positions] = packed.signatures
-        unpacked = unpack(packed, lambda position: docs[position].text, vocabulary)
-        for (n, kept_tokens, shingles, kept), records in zip(unpacked, packed.records, strict=True):
-            cleaned[n] = CleanedDocument(docs[n].id, kept, records)
-            tokens[n], shingle_sets[n] = kept_tokens, shingles
-    return CleanedCorpus(cleaned, tokens, shingle_sets, lengths.tolist(), signatures)
+        cuts.update(packed.cuts)
+        unpacked = unpack(packed, vocabulary)
+        for (n, kept, shingles, found), records in zip(unpacked, packed.records, strict=True):
+            removed[n], tokens[n], name_ids[n], shingle_sets[n] = records, kept, found, shingles
+    return CleanedCorpus(
+        removed, cuts, tokens, name_ids, shingle_sets, lengths.tolist(), signatures
+    )
 
 
 def run(
@@ -163,8 +192,9 @@ def run(
     hasher = Hasher()
     vocabulary = Vocabulary()  # tokens as ids: 4 bytes each, shared with clustering
     with timer.stage("paragraphs"):
-        corpus = clean_paragraphs(docs, config, hasher, progress, vocabulary=vocabulary)
-    cleaned, tokens = corpus.cleaned, corpus.tokens
+        corpus = clean_paragraphs(
+            docs, config, hasher, progress, vocabulary=vocabulary, names=cluster
+        )
     with timer.stage("near_duplicates"):
         finder = NearDuplicateFinder(config.neardup, shingles=config.shingles).fit(
             corpus.shingles,
@@ -173,29 +203,25 @@ def run(
             lengths=corpus.lengths,
             signatures=corpus.signatures,
         )
-    del corpus  # its shingles and signatures (the largest arrays) are not needed past here
+    # Its shingles and signatures (the largest arrays) are not needed past here.
+    corpus = corpus._replace(shingles=[], signatures=corpus.signatures[:0].copy())
     canonicals = [i for i in range(len(docs)) if finder.canonical_[i] == i]
     with timer.stage("clustering"):
         clusterer = EventStoryClusterer(config.cluster)
         if cluster:
             clusterer.fit(
-                [tokens[i] for i in canonicals],
+                [corpus.tokens[i] for i in canonicals],
                 titles=[
                     vocabulary.ids(tokenize(normalize_text(docs[i].title or "", config.norm)))
                     for i in canonicals
                 ],
                 published=[docs[i].published for i in canonicals],
-                names=[
-                    vocabulary.ids(
-                        name_sequences(docs[i].title or "", config.norm)
-                        + name_sequences(cleaned[i].text, config.norm)
-                    )
-                    for i in canonicals
-                ],
+                names=[corpus.names[i] for i in canonicals],
                 vocabulary=vocabulary,
             )
         else:
             clusterer.singletons(len(canonicals))
+    corpus = corpus._replace(tokens=[], names=[])  # the features are in the clusterer now
     position = {doc_index: row for row, doc_index in enumerate(canonicals)}
     event_of = [
         int(clusterer.event_labels_[position[finder.canonical_[i]]]) for i in range(len(docs))
@@ -204,6 +230,7 @@ def run(
         int(clusterer.story_labels_[position[finder.canonical_[i]]]) for i in range(len(docs))
     ]
     events, stories = _clusters(docs, event_of, story_of, clusterer, position, config)
+    del clusterer  # its TF-IDF matrix is not needed past the clusters' terms
     articles = tuple(
         ArticleResult(
             id=doc.id,
@@ -211,8 +238,8 @@ def run(
             similarity=finder.similarity_[i],
             event=f"e{event_of[i] + 1}",
             story=f"s{story_of[i] + 1}",
-            removed=cleaned[i].removed,
-            cleaned_text=cleaned[i].text,
+            removed=corpus.removed[i],
+            cleaned_text=corpus.cleaned(i, doc).text,
         )
         for i, doc in enumerate(docs)
     )
@@ -231,7 +258,7 @@ def run(
         rejected=len(rejects),
         duplicates=sum(a.duplicate_of is not None for a in articles),
         duplicate_groups=len(groups),
-        paragraphs_removed=sum(len(c.removed) for c in cleaned),
+        paragraphs_removed=sum(len(r) for r in corpus.removed),
         candidate_pairs=finder.n_candidates_,
         events=len(events),
         stories=len(stories),

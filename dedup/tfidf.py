@@ -124,8 +124,9 @@ def _frequent_features(
         split = np.searchsorted(keys, width)
         token_df += np.bincount(keys[:split], minlength=width)
         pair_keys.append(keys[split:])
-    merged = np.sort(np.concatenate(pair_keys), kind="stable")  # runs of sorted keys
+    merged = np.concatenate(pair_keys)
     del pair_keys
+    merged.sort(kind="stable")  # runs of sorted keys; in place (no second copy)
     first = np.flatnonzero(np.concatenate([[True], merged[1:] != merged[:-1]]))[: len(merged)]
     pair_df = np.diff(np.append(first, len(merged)))
     return np.flatnonzero(token_df >= max(min_df, 1)), merged[first[pair_df >= min_df]]
@@ -137,6 +138,30 @@ def _position(sorted_keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
         return np.full(len(queries), -1, dtype=np.int64)
     at = np.minimum(np.searchsorted(sorted_keys, queries), len(sorted_keys) - 1)
     return np.where(sorted_keys[at] == queries, at, -1)
+
+
+def _stack_rows(
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int]
+) -> sp.csr_matrix:
+    """A CSR matrix from consecutive blocks of rows, each ``(row sizes, columns, values)``.
+
+    Each block's entries are in CSR order (by row, then column); the blocks are joined with
+    no COO-to-CSR conversion (which would copy every entry several times).
+    """
+    sizes = np.concatenate([np.zeros(0, np.int64), *(p[0] for p in pieces)])
+    nnz = int(sizes.sum())
+    index_dtype = np.int32 if max(nnz, *shape) <= np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(shape[0] + 1, dtype=index_dtype)
+    np.cumsum(sizes, out=indptr[1:])
+    indices = np.empty(nnz, dtype=index_dtype)
+    data = np.empty(nnz, dtype=np.float32)
+    at = 0
+    while pieces:  # moved into place block by block, each block freed once copied
+        _, columns, values = pieces.pop(0)
+        indices[at : at + len(columns)] = columns
+        data[at : at + len(values)] = values
+        at += len(values)
+    return sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
 
 
 def count_matrix(
@@ -177,8 +202,9 @@ def count_matrix(
         start, stop = edge
         return _block_cells([(ids[start:stop], w, p) for ids, w, p in parts], width, start)
 
+    edges = _blocks(lengths, width)
     with ThreadPoolExecutor(_THREADS) as pool:  # numpy's sorts release the GIL
-        found = list(pool.map(count, _blocks(lengths, width)))
+        found = list(pool.map(count, edges))
     words, pairs = _frequent_features(found, width, min_df)
     tokens = vocabulary.tokens()
     labels = np.empty(len(words) + len(pairs), dtype=object)
@@ -189,29 +215,20 @@ def count_matrix(
     column[order] = np.arange(len(order))
     word_column = np.full(width, -1, dtype=np.int64)
     word_column[words] = column[: len(words)]
-    rows, columns, counts = (
-        [np.zeros(0, np.int32)],
-        [np.zeros(0, np.int64)],
-        [np.zeros(0, np.float32)],
-    )
-    for keys, docs, values in found:
+    pieces = []
+    for start, stop in edges:
+        keys, docs, values = found.pop(0)  # each block's cells freed once converted
         split = np.searchsorted(keys, width)
         at = _position(pairs, keys[split:])
         pair_column = np.where(at >= 0, column[len(words) + at], -1)
         cell_column = np.concatenate([word_column[keys[:split]], pair_column])
+        del keys, at, pair_column
         kept = cell_column >= 0
-        rows.append(docs[kept])
-        columns.append(cell_column[kept])
-        counts.append(values[kept])
-    del found
-    matrix = sp.csr_matrix(
-        (
-            np.concatenate(counts),
-            (np.concatenate(rows), np.concatenate(columns)),
-        ),
-        shape=(n, len(labels)),
-        dtype=np.float32,
-    )
+        docs, cell_column, values = docs[kept], cell_column[kept], values[kept]
+        by_row = np.lexsort((cell_column, docs))  # CSR order: row, then column
+        row_sizes = np.bincount(docs - start, minlength=stop - start)
+        pieces.append((row_sizes, cell_column[by_row], values[by_row]))
+    matrix = _stack_rows(pieces, (n, len(labels)))
     matrix.sort_indices()
     return matrix, labels[order]
 

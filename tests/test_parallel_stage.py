@@ -6,6 +6,7 @@ import numpy as np
 from conftest import body
 
 from dedup.config import PipelineConfig
+from dedup.features import name_sequences
 from dedup.neardup import NearDuplicateFinder
 from dedup.normalize import nfc
 from dedup.paragraphs import ParagraphCleaner
@@ -66,9 +67,14 @@ def test_packed_stage_equals_whole_corpus_cleaning():
     for jobs in (1, 2):
         config = PipelineConfig(jobs=jobs)
         vocabulary = Vocabulary()
-        got = clean_paragraphs(docs, config, Hasher(), vocabulary=vocabulary)
-        assert got.cleaned == expected
+        got = clean_paragraphs(docs, config, Hasher(), vocabulary=vocabulary, names=True)
+        assert [got.cleaned(n, d) for n, d in enumerate(docs)] == expected
         strings = vocabulary.tokens()
+        assert [strings[ids].tolist() for ids in got.names] == [
+            name_sequences(d.title or "", config.norm) + name_sequences(c.text, config.norm)
+            for d, c in zip(docs, expected, strict=True)
+        ]
+        assert any(len(ids) for ids in got.names)
         assert [strings[ids].tolist() for ids in got.tokens] == [
             [t for i in p.kept() for t in p.tokens[i]] for p in prepared
         ]

@@ -1,0 +1,45 @@
+"""Give freed memory back to the system: large arrays get their own mappings, not heap space.
+
+glibc serves an allocation from its heap unless it is at least the mmap threshold, and it
+raises that threshold (up to 32 MB) each time a mapped block is freed. After the first large
+numpy temporaries are freed, the next ones (tens of MB each in the clustering stage) come from
+the heap, where freed space is often left fragmented and still counted in the process' RSS:
+measured at 25,000 articles, the TF-IDF build peaked 50 % above what it had allocated and kept
+three times the final matrix after returning. A fixed threshold of 1 MB gives every large
+array its own mapping, returned to the system when freed. Small objects are not affected.
+
+The cost: a fresh mapping is zero-filled by the kernel as it is first touched, where a reused
+heap block is not. Clustering 25,000 articles (alternating runs on a shared 2-core machine)
+peaked at 642-645 MB over its input instead of 791-903 MB, and took 8-27 % longer.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+_M_MMAP_THRESHOLD = -3  # mallopt parameter (glibc malloc.h)
+MMAP_THRESHOLD = 1 << 20  # bytes
+
+
+def map_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Have glibc map every allocation of ``threshold`` bytes or more on its own.
+
+    Affects this process and the worker processes it forks afterwards. Does nothing where
+    the C library is not glibc (or has no ``mallopt``).
+
+    Args:
+        threshold: Bytes, 4096 to 32 MB.
+
+    Returns:
+        Whether the setting took effect.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, threshold))

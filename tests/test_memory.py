@@ -1,0 +1,37 @@
+"""The allocator setting that returns freed arrays to the system."""
+
+import subprocess
+import sys
+
+import pytest
+
+from dedup.memory import map_large_allocations
+
+
+def _growth_after_freeing(setting: bool) -> float:
+    """MB of RSS a process keeps after freeing 2 MB arrays allocated between small survivors."""
+    code = f"""
+import numpy as np
+from dedup.memory import map_large_allocations
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+if {setting}:
+    assert map_large_allocations()
+big = np.ones(1 << 21)  # 16 MB freed: glibc raises its threshold to it
+del big
+base = rss()
+blocks, survivors = [], []
+for _ in range(100):
+    blocks.append(np.ones(1 << 18))
+    survivors.append(np.ones(64))
+del blocks
+print(rss() - base)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_setting_takes_effect_and_freed_arrays_leave():
+    assert map_large_allocations() is True
+    assert _growth_after_freeing(True) < 2.0  # 200 MB allocated and freed
