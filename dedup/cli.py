@@ -22,8 +22,7 @@ from .errors import DedupError
 from .io.readers import FieldNames
 from .io.writers import atomic_output, write_rejects
 from .memory import map_large_allocations
-from .progress import ProgressPrinter
-from .progress import wanted as progress_wanted
+from .progress import ProgressPrinter, wanted
 from .report import iter_records, to_json, to_markdown, to_text
 from .types import Result
 
@@ -209,7 +208,7 @@ def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
     if options["on_error"] == "fail" and options["rejects"] is not None:
         click.echo("Warning: --rejects has no effect without --on-error skip.", err=True)
     fields = field_names(options)
-    progress = ProgressPrinter() if progress_wanted(options.get("quiet", False)) else None
+    progress = ProgressPrinter() if wanted(options.get("quiet", False)) else None
     result = api.run_files(
         options["inputs"], _config(options), fields=fields, cluster=cluster, progress=progress
     )
