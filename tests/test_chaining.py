@@ -8,10 +8,9 @@ import json
 import sqlite3
 
 import pytest
-from click.testing import CliRunner
 from conftest import body
+from test_index import invoke, write_jsonl
 
-from dedup.cli import cli
 from dedup.config import NearDupConfig
 from dedup.errors import ConfigError
 from dedup.neardup import NearDuplicateFinder, is_near_duplicate
@@ -106,17 +105,6 @@ def test_the_rule_is_symmetric_and_order_free():
 def test_the_size_floor_is_a_checked_setting():
     with pytest.raises(ConfigError, match="'min_size_ratio' parameter of NearDupConfig"):
         NearDupConfig(min_size_ratio=1.5)
-
-
-def write_jsonl(path, records):
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
-    return path
-
-
-def invoke(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
 
 
 def duplicate_of(records):
