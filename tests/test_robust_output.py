@@ -224,6 +224,15 @@ def test_truncated_gzip_input(tmp_path):
 # ---------------------------------------------------------------- Ctrl-C
 
 
+def _default_sigint() -> None:
+    """Give the child the default Ctrl-C action, as a terminal's foreground job has.
+
+    A non-interactive shell starts background jobs (``pytest &``) with SIGINT ignored, the child
+    inherits that, and a dedup that rightly keeps ignoring it would fail these tests.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
@@ -232,6 +241,7 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,
     )
 
 
