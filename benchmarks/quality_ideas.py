@@ -302,12 +302,17 @@ def measure(idea: str, corpora: dict[str, dict[str, Any]]) -> dict[str, Any]:
         corpus = corpora[name]
         start = time.perf_counter()
         matrix = spec.get("matrix", shipped)(corpus)
-        stories, events, cut, story_cut = cluster_rows(
-            corpus,
-            matrix,
-            spec.get("transform"),
-            spec.get("method", "average"),
-            spec.get("strays", ClusterConfig().attach_strays),
+        runner = spec.get("cluster")  # an idea that replaces the whole clustering
+        stories, events, cut, story_cut = (
+            runner(corpus, matrix)
+            if runner
+            else cluster_rows(
+                corpus,
+                matrix,
+                spec.get("transform"),
+                spec.get("method", "average"),
+                spec.get("strays", ClusterConfig().attach_strays),
+            )
         )
         row[f"{name}/seconds"] = round(time.perf_counter() - start, 2)
         for level in levels:
