@@ -18,6 +18,11 @@ def test_speed_benchmark_prints_one_json_line_per_size(tmp_path):
     assert [line["articles"] for line in lines] == [150, 300]
     for line in lines:
         assert line["dedup_over_floor"] > 0
+        # dedup's CPU includes its worker processes: at least its single-threaded share.
+        assert line["dedup_cpu_seconds"] > 0 and line["floor_cpu_seconds"] > 0
+        assert line["dedup_cpu_over_floor_cpu"] == pytest.approx(
+            line["dedup_cpu_seconds"] / line["floor_cpu_seconds"], rel=0.05
+        )
         assert line["signatures_articles_per_s"]["dedup"] > 0
         assert "datasketch_update_batch" in line["signatures_over_peers"]
         assert line["counts"]["articles"] == line["articles"]
