@@ -47,6 +47,8 @@ import quality_ideas_more as more
 from quality import load
 from syndication import DEFAULT_DATA
 
+from dedup.config import ClusterConfig
+
 CORPORA = {"vims": "vims.jsonl", "ktlab": "ktlab.jsonl", "ecb": "ecbplus-dev.jsonl"}
 FAMILIES = ("full", "subsample", "topic", "topics_2", "topics_3", "mixed")
 TIE = 5e-4  # differences of F1 smaller than this count as ties
@@ -122,6 +124,18 @@ def score(corpus: dict[str, Any], stories: np.ndarray, events: np.ndarray) -> di
     return out
 
 
+def run_idea(name: str, corpus: dict[str, Any], shipped: Any) -> tuple[Any, ...]:
+    """Stories, events (and more) of one idea of ``quality_ideas``/``quality_ideas_more``."""
+    spec = {**ideas.IDEAS, **more.MORE}[name]
+    matrix = spec["matrix"](corpus) if "matrix" in spec else shipped
+    if "cluster" in spec:
+        return spec["cluster"](corpus, matrix)
+    strays = spec.get("strays", ClusterConfig().attach_strays)
+    return ideas.cluster_rows(
+        corpus, matrix, spec.get("transform"), spec.get("method", "average"), strays
+    )
+
+
 def measure(records: list[dict[str, Any]], candidates: list[str]) -> dict[str, Any]:
     """Capture dedup's inputs for one derived corpus, then score shipped and the candidates."""
     corpus = ideas.capture(records)
@@ -132,10 +146,13 @@ def measure(records: list[dict[str, Any]], candidates: list[str]) -> dict[str, A
         "rows": len(corpus["bodies"]),
         "derived_cut": len(corpus["bodies"]) >= 30,
         "story_cut": round(story_cut, 4),
+        # Length of the mean TF-IDF vector (0-1): how much one subject all articles share,
+        # what centring subtracts.
+        "mean_vector_norm": round(float(np.linalg.norm(np.asarray(matrix.mean(axis=0)))), 4),
         "shipped": score(corpus, stories, events),
     }
     for name in candidates:
-        found = more.MORE[name]["cluster"](corpus, matrix)
+        found = run_idea(name, corpus, matrix)
         row[name] = score(corpus, found[0], found[1])
         row[f"{name}/difference"] = {
             level: round(row[name][level] - row["shipped"][level], 4) for level in row["shipped"]
@@ -148,7 +165,8 @@ def summary(rows: list[dict[str, Any]], candidates: list[str]) -> list[str]:
     groups: dict[tuple[str, ...], list[tuple[float, float]]] = defaultdict(list)
     for row in rows:
         for name, level in itertools.product(candidates, row["shipped"]):
-            key = (row["family"], row["corpus"], level, name)
+            family = row["family"] + (f"@{row['fraction']}" if "fraction" in row else "")
+            key = (family, row["corpus"], level, name)
             groups[key].append((row["shipped"][level], row[f"{name}/difference"][level]))
     lines = [
         "| family | corpus | level | candidate | n | shipped mean | candidate mean "
@@ -180,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--candidates",
         default="centred_pieces_z_10",
-        help=f"comma-separated ideas of quality_ideas_more, of: {', '.join(more.MORE)}",
+        help="comma-separated ideas of quality_ideas.py or quality_ideas_more.py",
     )
     parser.add_argument(
         "--families", default=",".join(FAMILIES), help=f"comma-separated, of: {', '.join(FAMILIES)}"
@@ -193,10 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     candidates = _csv(args.candidates, str)
     families = _csv(args.families, str)
-    unknown = [c for c in candidates if "cluster" not in more.MORE.get(c, {})]
+    unknown = [c for c in candidates if c not in ideas.IDEAS and c not in more.MORE]
     unknown += [f for f in families if f not in FAMILIES]
     if unknown:
-        parser.error(f"unknown (or not a whole clustering) candidates/families: {unknown}")
+        parser.error(f"unknown candidates or families: {unknown}")
     chosen = _csv(args.corpora, str)
     needed = set(chosen) | ({"ecb"} if set(families) - {"full", "subsample"} else set())
     needed |= {"vims"} if "mixed" in families else set()
