@@ -7,12 +7,15 @@ there instead.
 """
 
 import json
+import os
+import subprocess
+import sys
 from unittest import mock
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import SHARED_DATA
+from conftest import ROOT, SHARED_DATA
 
 import dedup
 from dedup import cluster
@@ -84,3 +87,36 @@ def test_one_ecb_topic_of_two_earthquakes_is_told_apart():
     split = _event_f1(records)
     assert clamped < 0.7
     assert split > clamped + 0.15
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ECB.exists(), reason=f"{ECB} not found")
+def test_travel_cuts_diagnoses_each_ecb_topic_alone():
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "travel_cuts.py"),
+            "--data",
+            str(SHARED_DATA),
+            "--families",
+            "topic",
+            "--rules",
+            "previous,shipped",
+            "--no-best-fixed",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    rows = {r["topic"]: r for r in map(json.loads, completed.stdout.splitlines())}
+    assert len(rows) == 21
+    large = rows["topic1"]
+    assert large["clamp"] == "low" and large["related_share"] == 1.0
+    assert large["previous"]["height"] == 0.78 < large["shipped"]["height"]
+    assert large["shipped"]["f1"] > large["previous"]["f1"] + 0.15
+    assert large["same_event"][1] > large["story_not_event"][1]  # medians of the pair kinds
+    small = [r for r in rows.values() if r["rows"] < 30]
+    assert small and all(r["previous"] == r["shipped"] for r in small)  # the fixed 0.8 cut
+    assert "| topic_30_plus | ecb | event |" in completed.stderr
