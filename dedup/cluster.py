@@ -7,7 +7,8 @@ The stage has three parts, kept apart:
   sequences, L2-normalized; terms of fewer than ``min_df`` articles are dropped.
 * **cut heights** (:func:`cut_heights`): fixed when configured, otherwise derived from the
   corpus' own distribution of pairwise similarities (median plus ``z`` robust spreads, see
-  :class:`~dedup.config.ClusterConfig`).
+  :class:`~dedup.config.ClusterConfig`; on a corpus of a few subjects, where that assumes
+  wrongly that most pairs are unrelated, the split that best parts the pairs in two).
 * **linkage**: average-link clustering on cosine distance, cut at the story height, then inside
   each story at the event height, where dated articles more than ``event_window_days`` apart
   are unrelated (distance 1). Events therefore always nest inside stories. At both levels an
@@ -43,6 +44,31 @@ _MAD_TO_SD = 1.4826  # median absolute deviation of a normal distribution, in st
 _DENSE_EVENT_ROWS = 2000  # larger stories split into events without a dense matrix (32 MB here)
 
 
+def _pair_similarities(matrix: sp.csr_matrix) -> np.ndarray | None:
+    """Cosine similarities of every pair of rows (of a fixed-seed sample of 1,500 past that).
+
+    Returns:
+        The similarities of the upper triangle, or None under 30 rows.
+    """
+    n = matrix.shape[0]
+    if n < _MIN_BACKGROUND_DOCS:
+        return None
+    if n > _BACKGROUND_ROWS:
+        rows = np.sort(np.random.RandomState(0).choice(n, _BACKGROUND_ROWS, replace=False))
+        matrix = matrix[rows]
+    dense = (matrix @ matrix.T).toarray().astype(np.float64)
+    return dense[np.triu_indices(dense.shape[0], 1)]
+
+
+def _median_spread(pairs: np.ndarray) -> tuple[float, float]:
+    """The median of the pairs and their median absolute deviation, as a standard deviation."""
+    median = float(np.median(pairs))
+    spread = float(np.median(np.abs(pairs - median))) * _MAD_TO_SD
+    if spread <= 0.0:
+        spread = float(pairs.std())
+    return median, spread
+
+
 def background_similarity(matrix: sp.csr_matrix) -> tuple[float, float] | None:
     """How similar two articles of this corpus usually are: the median and spread of pairs.
 
@@ -54,19 +80,29 @@ def background_similarity(matrix: sp.csr_matrix) -> tuple[float, float] | None:
     Returns:
         ``(median, spread)`` of the cosine similarities, or None under 30 rows.
     """
-    n = matrix.shape[0]
-    if n < _MIN_BACKGROUND_DOCS:
+    pairs = _pair_similarities(matrix)
+    return None if pairs is None else _median_spread(pairs)
+
+
+def two_group_split(pairs: np.ndarray) -> float | None:
+    """The similarity that best parts the pairs into two groups (Otsu's threshold).
+
+    The split of the sorted similarities with the most variance between its two sides (the
+    one-dimensional two-means split); it has no parameter.
+
+    Returns:
+        The midpoint between the two sides' nearest values (cosine similarity, 0-1), or None
+        under two pairs.
+    """
+    values = np.sort(pairs)
+    if len(values) < 2:
         return None
-    if n > _BACKGROUND_ROWS:
-        rows = np.sort(np.random.RandomState(0).choice(n, _BACKGROUND_ROWS, replace=False))
-        matrix = matrix[rows]
-    dense = (matrix @ matrix.T).toarray().astype(np.float64)
-    pairs = dense[np.triu_indices(dense.shape[0], 1)]
-    median = float(np.median(pairs))
-    spread = float(np.median(np.abs(pairs - median))) * _MAD_TO_SD
-    if spread <= 0.0:
-        spread = float(pairs.std())
-    return median, spread
+    below = np.arange(1, len(values), dtype=np.float64)
+    above = len(values) - below
+    sums = np.cumsum(values)[:-1]
+    gap = (sums[-1] + values[-1] - sums) / above - sums / below
+    best = int(np.argmax(below * above * gap * gap))
+    return float(values[best] + values[best + 1]) / 2.0
 
 
 def cut_heights(matrix: sp.csr_matrix, config: ClusterConfig) -> tuple[float, float]:
@@ -75,21 +111,35 @@ def cut_heights(matrix: sp.csr_matrix, config: ClusterConfig) -> tuple[float, fl
     A fixed ``event_threshold``/``story_threshold`` is used as given; otherwise the height is
     ``1 - (median + z * spread)`` of :func:`background_similarity`, kept within
     ``height_band``, or ``small_corpus_threshold`` when the corpus is too small to measure.
+    When the story height ``1 - (median + story_z * spread)`` falls below the band, the pairs
+    are not mostly unrelated (a corpus of a few subjects, whose related pairs inflate the
+    spread), so the median and spread measure no background: both levels are then cut at
+    :func:`two_group_split` of the pairs sharing some term instead, kept within the band.
     The event height never exceeds the story height.
     """
-    background = (
-        background_similarity(matrix)
+    pairs = (
+        _pair_similarities(matrix)
         if config.event_threshold is None or config.story_threshold is None
         else None
     )
+    background = None if pairs is None else _median_spread(pairs)
+    low, high = config.height_band
+    split = None
+    if pairs is not None and background is not None:
+        median, spread = background
+        if 1.0 - (median + config.story_z * spread) < low:
+            # Pairs sharing no term tell nothing of related articles (a corpus of two
+            # languages holds many): the split is of the pairs sharing some term.
+            split = two_group_split(pairs[pairs > 0.0])
 
     def height(fixed: float | None, z: float) -> float:
         if fixed is not None:
             return fixed
         if background is None:
             return config.small_corpus_threshold
+        if split is not None:
+            return float(np.clip(1.0 - split, low, high))
         median, spread = background
-        low, high = config.height_band
         return float(np.clip(1.0 - (median + z * spread), low, high))
 
     story = height(config.story_threshold, config.story_z)

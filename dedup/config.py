@@ -149,7 +149,9 @@ class ClusterConfig:
             0.78 to 0.86). The median-and-spread estimate assumes most pairs of articles are
             unrelated; on a corpus of a few stories (half the pairs related) the spread is
             inflated and the estimate would cut every story apart, so it is kept in this band,
-            where links between articles of one event fall on news text.
+            where links between articles of one event fall on news text. Below the band the
+            estimate has failed, and the two-group split of the pairs is used instead
+            (:func:`dedup.cluster.cut_heights`), kept in the band too.
         event_window_days: Two dated articles further apart than this never share an event
             (days, default 7; 0 turns the constraint off).
         title_weight: Extra times the title's terms count (0-5, default 2).
