@@ -85,13 +85,14 @@ def average_link_labels(
     matrix.sort_indices()
     limit = threshold + 1e-9
     neighbours: list[dict[int, float]] = [{} for _ in range(n)]
-    for a, b, s in zip(*(p.tolist() for p in pairs), strict=True):
+    listed = [p.tolist() for p in pairs]  # once: Python lists cost about 40 bytes an item
+    for a, b, s in zip(*listed, strict=True):
         neighbours[a][b] = neighbours[b][a] = s
     size = [1] * n
     version = [0] * n
     vectors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    heap = [(1.0 - s, a, b, 0, 0) for a, b, s in zip(*(p.tolist() for p in pairs), strict=True)]
-    heap = [entry for entry in heap if entry[0] <= limit]
+    heap = [(1.0 - s, a, b, 0, 0) for a, b, s in zip(*listed, strict=True) if 1.0 - s <= limit]
+    del listed
     heapq.heapify(heap)
     parent = list(range(n))
 

@@ -6,8 +6,11 @@ tokens, title features counted ``title_weight`` extra times), columns in the sam
 order, but counts with numpy on integer ids: a pair of adjacent tokens is a pair of ids,
 and only the distinct features kept (found in ``min_df`` documents or more) are turned into
 strings (for sorting and naming). Documents are counted in blocks, so the large per-token
-arrays never span the corpus: what is kept for the whole corpus is one entry per distinct
-feature of each document. ``tests/test_tfidf.py`` checks it against ``TfidfVectorizer``.
+arrays never span the corpus, and in two passes: the first keeps only each distinct feature's
+document count (merged block by block), the second counts the blocks again and keeps the
+matrix's rows (8 bytes an entry). Holding every block's cells instead (16 bytes a cell, until
+the matrix is built) cost twice the matrix. ``tests/test_tfidf.py`` checks it against
+``TfidfVectorizer``.
 
 Tokens are given either as strings or as :class:`Vocabulary` ids (the pipeline's form: an
 int32 array per article costs 4 bytes a token, a list of strings 8 plus the strings).
