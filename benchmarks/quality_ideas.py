@@ -54,9 +54,10 @@ _MAD_TO_SD = 1.4826
 def capture(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Run dedup's defaults once; keep the clusterer's inputs and each article's canonical row."""
     kept: dict[str, Any] = {}
-    original = cluster.EventStoryClusterer.fit
+    original = cluster.EventStoryClusterer.features
+    original_fit = cluster.EventStoryClusterer.fit_matrix
 
-    def recording_fit(self: Any, bodies: Any, **kwargs: Any) -> Any:
+    def recording_features(self: Any, bodies: Any, **kwargs: Any) -> Any:
         result = original(self, bodies, **kwargs)
         vocabulary = kwargs.pop("vocabulary", None)
         if vocabulary is not None:  # the pipeline passes token ids: keep the strings
@@ -70,8 +71,16 @@ def capture(records: list[dict[str, Any]]) -> dict[str, Any]:
         kept.update(kwargs, bodies=list(bodies))
         return result
 
+    def recording_fit(self: Any, matrix: Any, feature_names: Any, **kwargs: Any) -> Any:
+        kept.update(kwargs)  # published
+        return original_fit(self, matrix, feature_names, **kwargs)
+
     inputs = [{k: v for k, v in r.items() if k not in GOLD_FIELDS} for r in records]
-    with mock.patch.object(cluster.EventStoryClusterer, "fit", recording_fit):
+    clusterer = cluster.EventStoryClusterer
+    with (
+        mock.patch.object(clusterer, "features", recording_features),
+        mock.patch.object(clusterer, "fit_matrix", recording_fit),
+    ):
         result = dedup.run(inputs)
     rows = {a.id: n for n, a in enumerate(a for a in result.articles if a.duplicate_of is None)}
     kept["row_of"] = [rows[a.duplicate_of or a.id] for a in result.articles]

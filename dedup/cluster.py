@@ -205,21 +205,52 @@ class EventStoryClusterer:
         Returns:
             self
         """
-        config = self.config
-        n = len(bodies)
-        self.matrix_, self.feature_names_ = (
-            tfidf_from_tokens(
-                bodies,
-                titles,
-                names if names is not None else [()] * n,
-                title_weight=config.title_weight,
-                name_weight=config.name_weight,
-                min_df=config.min_df if n >= _MIN_BACKGROUND_DOCS else 1,
-                vocabulary=vocabulary,
-            )
-            if n
-            else (sp.csr_matrix((0, 0)), np.array([]))
+        matrix, feature_names = self.features(
+            bodies, titles=titles, names=names, vocabulary=vocabulary
         )
+        return self.fit_matrix(matrix, feature_names, published=published)
+
+    def features(
+        self,
+        bodies: Sequence[Tokens],
+        *,
+        titles: Sequence[Tokens],
+        names: Sequence[Tokens] | None = None,
+        vocabulary: Vocabulary | None = None,
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The TF-IDF matrix of the documents and its column names: the first half of :meth:`fit`.
+
+        The pipeline calls it, then frees the tokens, then :meth:`fit_matrix` (the tokens are
+        not needed past the matrix, and the pair search is the stage's largest).
+        """
+        n = len(bodies)
+        if not n:
+            return sp.csr_matrix((0, 0)), np.array([])
+        return tfidf_from_tokens(
+            bodies,
+            titles,
+            names if names is not None else [()] * n,
+            title_weight=self.config.title_weight,
+            name_weight=self.config.name_weight,
+            min_df=self.config.min_df if n >= _MIN_BACKGROUND_DOCS else 1,
+            vocabulary=vocabulary,
+        )
+
+    def fit_matrix(
+        self,
+        matrix: sp.csr_matrix,
+        feature_names: np.ndarray,
+        *,
+        published: Sequence[datetime | None],
+    ) -> EventStoryClusterer:
+        """Cluster documents given as their :meth:`features`: the second half of :meth:`fit`.
+
+        Returns:
+            self
+        """
+        config = self.config
+        n = matrix.shape[0]
+        self.matrix_, self.feature_names_ = matrix, feature_names
         self.event_threshold_, self.story_threshold_ = cut_heights(self.matrix_, config)
         days = np.array([_days(p) for p in published], dtype=np.float64)
         stories = np.full(n, -1, dtype=np.int64)

@@ -43,3 +43,24 @@ def map_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, threshold))
+
+
+def release_freed_memory() -> bool:
+    """Give the free pages inside glibc's heap back to the system (``malloc_trim(0)``).
+
+    Arrays under the mmap threshold (the per-task arrays of the paragraph stage, a few
+    hundred KB each) live in the heap; once freed, their pages stay in the process' RSS
+    until trimmed. The pipeline calls this after dropping the shingles and the tokens.
+
+    Returns:
+        Whether memory was released (False where the C library is not glibc).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    malloc_trim.argtypes = [ctypes.c_size_t]
+    malloc_trim.restype = ctypes.c_int
+    return bool(malloc_trim(0))

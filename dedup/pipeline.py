@@ -17,6 +17,7 @@ import numpy as np
 from .cluster import EventStoryClusterer
 from .config import PipelineConfig
 from .errors import InputError
+from .memory import release_freed_memory
 from .neardup import NearDuplicateFinder
 from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
@@ -205,20 +206,27 @@ def run(
         )
     # Its shingles and signatures (the largest arrays) are not needed past here.
     corpus = corpus._replace(shingles=[], signatures=corpus.signatures[:0].copy())
+    release_freed_memory()
     canonicals = [i for i in range(len(docs)) if finder.canonical_[i] == i]
     with timer.stage("clustering"):
         clusterer = EventStoryClusterer(config.cluster)
         if cluster:
-            clusterer.fit(
-                [corpus.tokens[i] for i in canonicals],
+            bodies = [corpus.tokens[i] for i in canonicals]
+            names = [corpus.names[i] for i in canonicals]
+            corpus = corpus._replace(tokens=[], names=[])
+            matrix, terms = clusterer.features(
+                bodies,
                 titles=[
                     vocabulary.ids(tokenize(normalize_text(docs[i].title or "", config.norm)))
                     for i in canonicals
                 ],
-                published=[docs[i].published for i in canonicals],
-                names=[corpus.names[i] for i in canonicals],
+                names=names,
                 vocabulary=vocabulary,
             )
+            del bodies, names  # the tokens are in the matrix now
+            release_freed_memory()
+            clusterer.fit_matrix(matrix, terms, published=[docs[i].published for i in canonicals])
+            del matrix
         else:
             clusterer.singletons(len(canonicals))
     corpus = corpus._replace(tokens=[], names=[])  # the features are in the clusterer now

@@ -6,8 +6,11 @@ tokens, title features counted ``title_weight`` extra times), columns in the sam
 order, but counts with numpy on integer ids: a pair of adjacent tokens is a pair of ids,
 and only the distinct features kept (found in ``min_df`` documents or more) are turned into
 strings (for sorting and naming). Documents are counted in blocks, so the large per-token
-arrays never span the corpus: what is kept for the whole corpus is one entry per distinct
-feature of each document. ``tests/test_tfidf.py`` checks it against ``TfidfVectorizer``.
+arrays never span the corpus, and in two passes: the first keeps only each distinct feature's
+document count (merged block by block), the second counts the blocks again and keeps the
+matrix's rows (8 bytes an entry). Holding every block's cells instead (16 bytes a cell, until
+the matrix is built) cost twice the matrix. ``tests/test_tfidf.py`` checks it against
+``TfidfVectorizer``.
 
 Tokens are given either as strings or as :class:`Vocabulary` ids (the pipeline's form: an
 int32 array per article costs 4 bytes a token, a list of strings 8 plus the strings).
@@ -22,10 +25,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.preprocessing import normalize
 
-_BLOCK_TOKENS = 2_000_000  # tokens counted at once (about 100 MB of temporary arrays)
+from .pairs import column_counts
+
+_BLOCK_TOKENS = 1_000_000  # tokens counted at once (about 50 MB of temporary arrays)
 _THREADS = 2  # blocks counted at once
+_MERGE_KEYS = 4_000_000  # distinct keys of blocks gathered before merging their counts
 
 Tokens = Sequence[str] | np.ndarray
 
@@ -110,26 +116,61 @@ def _blocks(lengths: list[int], width: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(edges))
 
 
+def _distinct_keys(
+    cells: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct feature keys of one block's cells and how many documents hold each.
+
+    Each cell is one document's, so a key's document count is its number of cells (the
+    cells are sorted by key).
+    """
+    keys = cells[0]
+    first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))[: len(keys)]
+    return keys[first], np.diff(np.append(first, len(keys))).astype(np.int64)
+
+
+def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Merge ``(sorted distinct keys, counts)`` parts into one: keys sorted, counts summed.
+
+    ``parts`` is emptied (its arrays are freed as soon as they are joined).
+    """
+    keys = np.concatenate([np.zeros(0, np.int64), *(k for k, _ in parts)])
+    counts = np.concatenate([np.zeros(0, np.int64), *(c for _, c in parts)])
+    parts.clear()
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    del order
+    first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))[: len(keys)]
+    return keys[first], np.add.reduceat(counts, first) if len(first) else counts
+
+
 def _frequent_features(
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]], width: int, min_df: int
+    found: Iterable[tuple[np.ndarray, np.ndarray]], width: int, min_df: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The token ids and the pair keys found in at least ``min_df`` documents (sorted).
 
-    Each cell is one document's, so a key's document count is its number of cells: a
-    bincount for tokens (keys below ``width``), a sort of the block-sorted keys for pairs.
+    Args:
+        found: ``(distinct keys, documents holding each)`` of each block of documents
+            (:func:`_distinct_keys`), merged as they come: what is held is one entry per
+            distinct key of the corpus, not one per cell.
+        width: Vocabulary size (keys below it are tokens, the others pairs).
+        min_df: 1 or more.
     """
-    token_df = np.zeros(width, dtype=np.int64)
-    pair_keys = [np.zeros(0, np.int64)]
-    for keys, _, _ in found:
-        split = np.searchsorted(keys, width)
-        token_df += np.bincount(keys[:split], minlength=width)
-        pair_keys.append(keys[split:])
-    merged = np.concatenate(pair_keys)
-    del pair_keys
-    merged.sort(kind="stable")  # runs of sorted keys; in place (no second copy)
-    first = np.flatnonzero(np.concatenate([[True], merged[1:] != merged[:-1]]))[: len(merged)]
-    pair_df = np.diff(np.append(first, len(merged)))
-    return np.flatnonzero(token_df >= max(min_df, 1)), merged[first[pair_df >= min_df]]
+    merged: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    waiting = 0
+    for keys, counts in found:
+        pending.append((keys, counts))
+        waiting += len(keys)
+        if waiting > max(len(merged[0]), _MERGE_KEYS):  # merged work stays O(n log n)
+            parts = [merged, *pending]
+            pending.clear()
+            merged = _merge_counts(parts)
+            waiting = 0
+    keys, counts = _merge_counts([merged, *pending])
+    frequent = keys[counts >= max(min_df, 1)]
+    split = np.searchsorted(frequent, width)
+    return frequent[:split], frequent[split:]
 
 
 def _position(sorted_keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
@@ -203,21 +244,26 @@ def count_matrix(
         return _block_cells([(ids[start:stop], w, p) for ids, w, p in parts], width, start)
 
     edges = _blocks(lengths, width)
+    # Two passes over the blocks (each counted twice): the document frequencies first, then
+    # the rows of the matrix, so no pass holds every cell of the corpus at once.
     with ThreadPoolExecutor(_THREADS) as pool:  # numpy's sorts release the GIL
-        found = list(pool.map(count, edges))
-    words, pairs = _frequent_features(found, width, min_df)
+        found = pool.map(lambda edge: _distinct_keys(count(edge)), edges)
+        words, pairs = _frequent_features(found, width, min_df)
     tokens = vocabulary.tokens()
     labels = np.empty(len(words) + len(pairs), dtype=object)
     labels[: len(words)] = tokens[words]
     labels[len(words) :] = tokens[(pairs - width) // width] + " " + tokens[(pairs - width) % width]
-    order = sorted(range(len(labels)), key=labels.__getitem__)  # str order, as scikit-learn
-    column = np.empty(len(order), dtype=np.int64)
-    column[order] = np.arange(len(order))
-    word_column = np.full(width, -1, dtype=np.int64)
+    del tokens
+    order = np.argsort(labels, kind="stable")  # str order, as scikit-learn (labels distinct)
+    column_dtype = np.int32 if len(order) <= np.iinfo(np.int32).max else np.int64
+    column = np.empty(len(order), dtype=column_dtype)
+    column[order] = np.arange(len(order), dtype=column_dtype)
+    word_column = np.full(width, -1, dtype=column_dtype)
     word_column[words] = column[: len(words)]
-    pieces = []
-    for start, stop in edges:
-        keys, docs, values = found.pop(0)  # each block's cells freed once converted
+
+    def rows(edge: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        start, stop = edge
+        keys, docs, values = count(edge)
         split = np.searchsorted(keys, width)
         at = _position(pairs, keys[split:])
         pair_column = np.where(at >= 0, column[len(words) + at], -1)
@@ -227,7 +273,10 @@ def count_matrix(
         docs, cell_column, values = docs[kept], cell_column[kept], values[kept]
         by_row = np.lexsort((cell_column, docs))  # CSR order: row, then column
         row_sizes = np.bincount(docs - start, minlength=stop - start)
-        pieces.append((row_sizes, cell_column[by_row], values[by_row]))
+        return row_sizes, cell_column[by_row], values[by_row]
+
+    with ThreadPoolExecutor(_THREADS) as pool:
+        pieces = list(pool.map(rows, edges))
     matrix = _stack_rows(pieces, (n, len(labels)))
     matrix.sort_indices()
     return matrix, labels[order]
@@ -267,6 +316,20 @@ def tfidf_from_tokens(
     )
     if counts.shape[1] == 0:  # no word anywhere (empty or punctuation-only articles)
         return sp.csr_matrix(counts.shape, dtype=np.float32), feature_names
-    transformer = TfidfTransformer(sublinear_tf=True, smooth_idf=min_df < 2)
-    matrix = transformer.fit(counts).transform(counts, copy=False)
-    return sp.csr_matrix(matrix), feature_names
+    # TfidfTransformer(sublinear_tf=True, smooth_idf=min_df < 2).fit(counts).transform(counts)
+    # step by step, in place (its fit validates the matrix through a copy of it).
+    smooth = min_df < 2
+    df = column_counts(counts).astype(counts.dtype)
+    df += float(smooth)
+    idf = np.full_like(df, fill_value=counts.shape[0] + int(smooth), dtype=counts.dtype)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    del df
+    np.log(counts.data, out=counts.data)
+    counts.data += 1.0
+    for start in range(0, counts.nnz, _BLOCK_TOKENS):  # no temporary as long as the matrix
+        counts.data[start : start + _BLOCK_TOKENS] *= idf[
+            counts.indices[start : start + _BLOCK_TOKENS]
+        ]
+    return sp.csr_matrix(normalize(counts, norm="l2", copy=False)), feature_names

@@ -35,3 +35,31 @@ print(rss() - base)
 def test_setting_takes_effect_and_freed_arrays_leave():
     assert map_large_allocations() is True
     assert _growth_after_freeing(True) < 2.0  # 200 MB allocated and freed
+
+
+def _kept_after_freeing_small_blocks(trim: bool) -> float:
+    """MB of RSS kept after freeing 400 KB arrays (from the heap, not mapped) between survivors."""
+    code = f"""
+import numpy as np
+from dedup.memory import map_large_allocations, release_freed_memory
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+assert map_large_allocations()
+base = rss()
+blocks, survivors = [], []
+for _ in range(500):
+    blocks.append(np.ones(50_000))  # 400 KB: under the 1 MB threshold, from the heap
+    survivors.append(np.ones(2_000))  # 16 KB: from the heap too, between the blocks
+del blocks
+if {trim}:
+    assert release_freed_memory()
+print(rss() - base)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_trimming_returns_freed_heap_blocks():
+    assert _kept_after_freeing_small_blocks(False) > 150.0  # 200 MB freed, held in the heap
+    assert _kept_after_freeing_small_blocks(True) < 20.0  # the 8 MB of survivors stay

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from conftest import SHARED_DATA, body
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from dedup.features import document_features, name_sequences
 from dedup.normalize import normalize_text
 from dedup.shingle import tokenize
-from dedup.tfidf import Vocabulary, tfidf_from_tokens
+from dedup.tfidf import Vocabulary, count_matrix, tfidf_from_tokens
 
 
 def tfidf_matrix(docs, *, min_df=1):
@@ -88,3 +88,47 @@ def test_token_ids_give_the_matrix_of_strings(monkeypatch):
     )
     assert list(feature_names) == list(strings[1])
     assert (matrix != strings[0]).nnz == 0
+
+
+def ktlab_features(count):
+    path = SHARED_DATA / "ktlab.jsonl"
+    if not path.exists():
+        pytest.skip("dev corpus not available")
+    records = [json.loads(line) for line in path.open(encoding="utf-8")][:count]
+    bodies = [tokenize(normalize_text(r["text"])) for r in records]
+    titles = [tokenize(normalize_text(r["title"] or "")) for r in records]
+    names = [name_sequences(f"{r['title'] or ''}. {r['text']}") for r in records]
+    return bodies, titles, names
+
+
+@pytest.mark.parametrize("min_df", [1, 2, 3])
+def test_document_frequencies_merged_in_parts_give_the_same_matrix(monkeypatch, min_df):
+    """Blocks' counts merged many times (small blocks, small merges) or once: one matrix."""
+    import dedup.tfidf
+
+    bodies, titles, names = ktlab_features(120)
+    whole, whole_names = count_matrix(
+        bodies, titles, names, title_weight=2, name_weight=1, min_df=min_df
+    )
+    monkeypatch.setattr(dedup.tfidf, "_BLOCK_TOKENS", 3000)
+    monkeypatch.setattr(dedup.tfidf, "_MERGE_KEYS", 500)
+    parts, parts_names = count_matrix(
+        bodies, titles, names, title_weight=2, name_weight=1, min_df=min_df
+    )
+    assert list(parts_names) == list(whole_names)
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(parts, name), getattr(whole, name))
+
+
+@pytest.mark.parametrize("min_df", [1, 2])
+def test_weights_are_scikit_learns_bit_for_bit(min_df):
+    """The in-place weighting gives TfidfTransformer's float32 values exactly."""
+    bodies, titles, names = ktlab_features(150)
+    options = {"title_weight": 2, "name_weight": 1, "min_df": min_df}
+    counts, _ = count_matrix(bodies, titles, names, **options)
+    transformer = TfidfTransformer(sublinear_tf=True, smooth_idf=min_df < 2)
+    reference = sp.csr_matrix(transformer.fit_transform(counts))
+    fast, _ = tfidf_from_tokens(bodies, titles, names, **options)
+    assert fast.dtype == reference.dtype == np.float32
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(fast, name), getattr(reference, name))

@@ -1,0 +1,299 @@
+"""All pairs of rows closer than a cosine level, without the n x n product.
+
+The all-pairs search of Bayardo et al. (WWW 2007), the first half of :mod:`dedup.linkage`.
+Each row is split into a prefix of its rarer columns and a suffix of its most common ones, as
+long as the suffix alone cannot reach the level (bounded both by its norm and by the largest
+weight of each column). A pair that reaches the level must then share a prefix column, so
+only the short postings of rare columns are multiplied; candidates are verified exactly. On
+large inputs the most common columns (more than ``max_postings`` rows) are left out of the
+search, which bounds the work per row; pairs are still verified on every column.
+
+Memory: the prefix is not a matrix of its own but one flag per entry of the input matrix
+(1 byte an entry, not 8); each chunk of rows builds its prefix rows from the flags when it is
+multiplied. The searched copy of the matrix (without the common columns) is dropped once its
+transpose (the postings) is built.
+
+Rows must be L2-normalized with non-negative entries (TF-IDF vectors).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+import scipy.sparse as sp
+
+T = TypeVar("T")
+
+_PRODUCT_BUDGET = 4_000_000  # candidate entries gathered at once per thread (about 50 MB)
+_MARGIN = 1e-6  # float slack: index a little more than the bound requires
+_VERIFY_STEP = 1 << 11  # candidate pairs verified at once (their rows are copied: ~40 MB)
+_SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once (one float64 sum of bounds)
+_BOUND_ROWS = 2_000  # rows whose float64 bounds are computed at once (the same sums)
+_THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
+_ENTRIES = 1 << 22  # entries cast to 64 bits at once (bincount casts int32 indices to int64)
+
+
+def column_counts(matrix: sp.csr_matrix) -> np.ndarray:
+    """Entries of each column (int64), as ``np.bincount(matrix.indices)``, in bounded memory."""
+    counts = np.zeros(matrix.shape[1], dtype=np.int64)
+    for start in range(0, matrix.nnz, _ENTRIES):
+        counts += np.bincount(matrix.indices[start : start + _ENTRIES], minlength=len(counts))
+    return counts
+
+
+def _in_threads(work: Callable[[T], np.ndarray], items: Iterable[T]) -> list[np.ndarray]:
+    """``[work(item) for item in items]`` on ``_THREADS`` threads, results in item order."""
+    with ThreadPoolExecutor(_THREADS) as pool:
+        return list(pool.map(work, items))
+
+
+def _segment_cumsum(
+    values: np.ndarray, starts: np.ndarray, carry: float, first: bool
+) -> tuple[np.ndarray, float]:
+    """Cumulative sums restarting at each row start, for one run of whole rows of a block.
+
+    The sums are those of one cumulative sum over the whole block (``carry`` is its value
+    just before ``values``) minus its value at each row's start, so a block cut into runs
+    gives bit for bit what the block in one piece gives.
+
+    Args:
+        values: The entries of consecutive rows.
+        starts: Where each row starts in ``values`` (as CSR ``indptr[:-1]``, from 0).
+        carry: The block's cumulative sum before ``values`` (0.0 at the block's start).
+        first: Whether ``values`` starts the block (its first row subtracts 0.0).
+
+    Returns:
+        ``(sums, carry)``: the per-row cumulative sums and the block's sum after ``values``.
+    """
+    if not len(values):
+        return values, carry
+    total = np.cumsum(np.concatenate([[carry], values]))  # total[j + 1]: the block's sum
+    lengths = np.diff(np.append(starts, len(values)))
+    offsets = np.where((starts > 0) | (not first), total[starts], 0.0)
+    carry = float(total[-1])
+    sums = total[1:]
+    sums -= np.repeat(offsets, lengths)
+    return sums, carry
+
+
+def prefix_mask(matrix: sp.csr_matrix, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Flag each row's indexed prefix and bound what its suffix can add to a dot product.
+
+    Returns:
+        ``(in_prefix, suffix_bound)``: a boolean per entry of ``matrix`` (in its CSR order),
+        True for the prefix; and per row the largest dot product its suffix can have with
+        any row (0-1).
+    """
+    n, width = matrix.shape
+    frequency = column_counts(matrix)
+    column_max = np.zeros(width)
+    for start in range(0, matrix.nnz, _ENTRIES):
+        end = start + _ENTRIES
+        np.maximum.at(column_max, matrix.indices[start:end], matrix.data[start:end].astype(float))
+    # Within each row, most frequent columns first (ties by column): they form the suffix.
+    # Columns renumbered by that rank and sorted row by row (no sort of all the entries), a
+    # block of rows at a time (the float64 temporaries stay small).
+    by_rank = np.lexsort((np.arange(width), -frequency))
+    rank = np.empty(width, dtype=matrix.indices.dtype)
+    rank[by_rank] = np.arange(width)
+    in_prefix = np.ones(matrix.nnz, dtype=bool)
+    suffix_bound = np.zeros(n)
+    for start in range(0, n, _SPLIT_ROWS):
+        stop = min(start + _SPLIT_ROWS, n)
+        begin, end = matrix.indptr[start], matrix.indptr[stop]
+        suffix_bound[start:stop] = _mask_rows(
+            matrix, (start, stop), rank, column_max[by_rank], min_similarity, in_prefix[begin:end]
+        )
+    return in_prefix, suffix_bound
+
+
+def _mask_rows(
+    matrix: sp.csr_matrix,
+    rows: tuple[int, int],
+    rank: np.ndarray,
+    rank_max: np.ndarray,
+    min_similarity: float,
+    in_prefix: np.ndarray,
+) -> np.ndarray:
+    """:func:`prefix_mask` of a block of rows: clears the suffix flags, returns the bounds.
+
+    Args:
+        matrix: The whole matrix.
+        rows: ``(start, stop)`` of the block.
+        rank: Each column's rank (most frequent first).
+        rank_max: The largest weight of the column of each rank.
+        min_similarity: Level.
+        in_prefix: The flags of the block's entries (a view, updated in place).
+    """
+    start, stop = rows
+    n = stop - start
+    base = matrix.indptr[start]
+    indptr = (matrix.indptr[start : stop + 1] - base).astype(np.int64)
+    entries = int(indptr[-1])
+    # Each row's entries in rank order, as positions in the block (a sort of the positions
+    # carried along with the ranks; the ranks of a row are distinct).
+    positions = np.arange(entries, dtype=np.int32 if entries < 2**31 else np.int64)
+    ranked = sp.csr_matrix(
+        (positions, rank[matrix.indices[base : base + entries]], indptr),
+        shape=(n, len(rank)),
+    )
+    ranked.sort_indices()
+    order = ranked.data
+    values = matrix.data[base : base + entries]
+    suffix_bound = np.zeros(n)
+    squares = weights = 0.0  # the block's running sums (float64 temporaries of a run only)
+    for low in range(0, n, _BOUND_ROWS):
+        high = min(low + _BOUND_ROWS, n)
+        run_begin, run_end = indptr[low], indptr[high]
+        sorted_data = values[order[run_begin:run_end]].astype(np.float64)
+        starts = indptr[low:high] - run_begin
+        norm_bound, squares = _segment_cumsum(sorted_data**2, starts, squares, low == 0)
+        np.sqrt(norm_bound, out=norm_bound)
+        weight = sorted_data * rank_max[ranked.indices[run_begin:run_end]]
+        weight_bound, weights = _segment_cumsum(weight, starts, weights, low == 0)
+        bound = np.minimum(norm_bound, weight_bound)
+        del sorted_data, norm_bound, weight, weight_bound
+        run_suffix = bound < min_similarity - _MARGIN
+        in_prefix[order[run_begin:run_end][run_suffix]] = False
+        filled = np.flatnonzero(np.diff(indptr[low : high + 1]) > 0)
+        if len(filled):  # the bound grows along a row: the suffix is each row's first entries
+            suffix_bound[low + filled] = np.maximum.reduceat(
+                np.where(run_suffix, bound, 0.0), starts[filled]
+            )
+    return suffix_bound
+
+
+def _prefix_rows(
+    matrix: sp.csr_matrix, in_prefix: np.ndarray, start: int, stop: int
+) -> sp.csr_matrix:
+    """The prefix entries of rows ``start`` to ``stop`` as a CSR matrix of those rows."""
+    begin, end = matrix.indptr[start], matrix.indptr[stop]
+    kept = in_prefix[begin:end]
+    before = np.zeros(len(kept) + 1, dtype=np.int64)  # kept entries before each
+    np.cumsum(kept, out=before[1:])
+    indptr = before[matrix.indptr[start : stop + 1] - begin]
+    return sp.csr_matrix(
+        (matrix.data[begin:end][kept], matrix.indices[begin:end][kept], indptr),
+        shape=(stop - start, matrix.shape[1]),
+    )
+
+
+def similar_pairs(
+    matrix: sp.csr_matrix, min_similarity: float, *, max_postings: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of rows with cosine similarity at least ``min_similarity``.
+
+    Exact (every such pair) when no column holds more than ``max_postings`` rows. Columns
+    that do (the most common words of a large corpus) are left out of the search, though not
+    of the verified similarity: a pair is then found when it shares rarer columns worth
+    nearly the level (within a quarter of it), which is what two articles of one story do.
+    This bounds the work per row, so the cost grows linearly with the number of rows.
+
+    Args:
+        matrix: L2-normalized, non-negative rows.
+        min_similarity: Level in (0, 1].
+        max_postings: Largest column (rows) searched; None searches every column.
+
+    Returns:
+        ``(first, second, similarity)``: row indices with ``first < second`` (sorted by
+        ``first`` then ``second``) and the similarity of each pair.
+    """
+    n = matrix.shape[0]
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    matrix.sort_indices()
+    searched, slack, kept = matrix, 0.0, None
+    frequency = column_counts(matrix)
+    if max_postings is not None and frequency.max(initial=0) > max_postings:
+        kept = ~(frequency > max_postings)[matrix.indices] & (matrix.data != 0)
+        searched, slack = _entries(matrix, kept), min_similarity / 4
+    # Half the level may stay unindexed: a pair must then share indexed columns worth at least
+    # the other half, which keeps the candidates few.
+    in_prefix, suffix_bound = prefix_mask(searched, min_similarity / 2)
+    transposed = searched.T.tocsr()
+    del searched
+    if kept is not None:  # flags of the searched entries -> flags of the matrix's entries
+        flags = np.zeros(matrix.nnz, dtype=bool)
+        flags[kept] = in_prefix
+        in_prefix = flags
+        del kept, flags
+    level = min_similarity - slack - _MARGIN
+    keys = _candidate_keys(matrix, in_prefix, transposed, suffix_bound, level)
+    del transposed, in_prefix
+    key = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    del keys
+    first, second = key // n, key % n
+
+    def verify(start: int) -> np.ndarray:  # exact dot products, in bounded memory
+        a, b = first[start : start + _VERIFY_STEP], second[start : start + _VERIFY_STEP]
+        return np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1), dtype=np.float64).ravel()
+
+    similarity = np.concatenate(
+        [np.zeros(0), *_in_threads(verify, range(0, len(key), _VERIFY_STEP))]
+    )
+    keep = similarity >= min_similarity
+    return first[keep], second[keep], similarity[keep]
+
+
+def _candidate_keys(
+    matrix: sp.csr_matrix,
+    in_prefix: np.ndarray,
+    transposed: sp.csr_matrix,
+    suffix_bound: np.ndarray,
+    level: float,
+) -> list[np.ndarray]:
+    """Candidate pairs as keys ``first * n + second``, sorted and distinct per chunk of rows.
+
+    A pair is a candidate when the dot product of one row's prefix with the other row's
+    searched entries, plus the most the first row's suffix can add, reaches ``level``.
+    """
+    n = matrix.shape[0]
+
+    def candidates(chunk: tuple[int, int]) -> np.ndarray:
+        start, stop = chunk
+        partial = (_prefix_rows(matrix, in_prefix, start, stop) @ transposed).tocoo()
+        row = partial.row + start
+        # The prefix part plus the most the suffix can add must reach the level.
+        keep = (partial.col != row) & (partial.data + suffix_bound[row] >= level)
+        a, b = np.minimum(row[keep], partial.col[keep]), np.maximum(row[keep], partial.col[keep])
+        return np.unique(a.astype(np.int64) * n + b)
+
+    return _in_threads(candidates, _row_chunks(matrix, in_prefix, np.diff(transposed.indptr)))
+
+
+def _entries(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
+    """``matrix`` with only its ``kept`` entries (a boolean per entry, in CSR order).
+
+    Built from the kept entries alone: no copy of the whole matrix first.
+    """
+    before = np.zeros(len(kept) + 1, dtype=matrix.indptr.dtype)  # kept entries before each
+    np.cumsum(kept, out=before[1:])
+    return sp.csr_matrix(
+        (matrix.data[kept], matrix.indices[kept], before[matrix.indptr]), shape=matrix.shape
+    )
+
+
+def _row_chunks(
+    matrix: sp.csr_matrix, in_prefix: np.ndarray, postings: np.ndarray
+) -> list[tuple[int, int]]:
+    """Row ranges whose prefix products with the postings hold about ``_PRODUCT_BUDGET`` entries."""
+    # Per row, the postings its prefix entries multiply (integers: exact in float64), as sums
+    # of consecutive entries (no per-entry row array), a block of rows at a time.
+    n, indptr = matrix.shape[0], matrix.indptr
+    work = np.zeros(n)
+    for start in range(0, n, _SPLIT_ROWS):
+        stop = min(start + _SPLIT_ROWS, n)
+        begin, end = indptr[start], indptr[stop]
+        multiplied = np.where(in_prefix[begin:end], postings[matrix.indices[begin:end]], 0)
+        before = np.zeros(end - begin + 1, dtype=np.int64)
+        np.cumsum(multiplied, out=before[1:])
+        work[start:stop] = np.diff(before[indptr[start : stop + 1] - begin])
+    bounds = np.searchsorted(
+        np.cumsum(work), np.arange(1, 1 + work.sum() // _PRODUCT_BUDGET) * _PRODUCT_BUDGET
+    )
+    edges = sorted({0, n, *(int(b) + 1 for b in bounds)})
+    edges = [e for e in edges if e <= n]
+    return list(itertools.pairwise(edges))

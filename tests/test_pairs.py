@@ -1,0 +1,63 @@
+"""The pair search's prefix flags: what is left unindexed can never reach the level alone."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+
+import dedup.pairs
+from dedup.pairs import _prefix_rows, column_counts, prefix_mask, similar_pairs
+
+
+def planted(seed, n, width=60, topics=6):
+    """Sparse non-negative rows around a few topic centres, L2-normalized."""
+    rng = np.random.default_rng(seed)
+    centres = rng.random((topics, width)) * (rng.random((topics, width)) < 0.3)
+    noise = rng.random((n, width)) * (rng.random((n, width)) < 0.15)
+    rows = centres[rng.integers(0, topics, n)] + noise
+    return normalize(sp.csr_matrix(rows.astype(np.float32)))
+
+
+def test_column_counts_is_bincount(monkeypatch):
+    matrix = planted(0, 300)
+    monkeypatch.setattr(dedup.pairs, "_ENTRIES", 100)  # many chunks
+    expected = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    assert np.array_equal(column_counts(matrix), expected)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("level", [0.2, 0.5])
+def test_suffix_is_the_common_columns_and_stays_under_the_bound(monkeypatch, seed, level):
+    matrix = planted(seed, 250)
+    monkeypatch.setattr(dedup.pairs, "_SPLIT_ROWS", 70)  # several blocks, runs of rows
+    monkeypatch.setattr(dedup.pairs, "_BOUND_ROWS", 20)
+    in_prefix, suffix_bound = prefix_mask(matrix, level)
+    assert in_prefix.dtype == bool and len(in_prefix) == matrix.nnz
+    frequency = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    rank = np.empty(matrix.shape[1], dtype=np.int64)
+    rank[np.lexsort((np.arange(matrix.shape[1]), -frequency))] = np.arange(matrix.shape[1])
+    suffix = matrix.copy()
+    suffix.data = np.where(in_prefix, 0.0, matrix.data).astype(np.float32)
+    largest = (suffix @ matrix.T).toarray().max(axis=1)
+    assert np.all(largest <= suffix_bound + 1e-6)
+    assert np.all(suffix_bound < level)
+    for row in range(matrix.shape[0]):
+        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+        ranks = rank[matrix.indices[lo:hi]]
+        flags = in_prefix[lo:hi]
+        if flags.any() and (~flags).any():  # every suffix column is commoner than the prefix's
+            assert ranks[~flags].max() < ranks[flags].min()
+    prefix = _prefix_rows(matrix, in_prefix, 0, matrix.shape[0])
+    assert prefix.nnz == in_prefix.sum()
+    assert np.array_equal(prefix.toarray(), np.where(suffix.toarray() > 0, 0, matrix.toarray()))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pairs_do_not_depend_on_the_chunking(monkeypatch, seed):
+    matrix = planted(seed, 300)
+    whole = similar_pairs(matrix, 0.5, max_postings=40)
+    monkeypatch.setattr(dedup.pairs, "_PRODUCT_BUDGET", 500)  # many chunks of rows
+    monkeypatch.setattr(dedup.pairs, "_VERIFY_STEP", 7)
+    chunked = similar_pairs(matrix, 0.5, max_postings=40)
+    for a, b in zip(whole, chunked, strict=True):
+        assert np.array_equal(a, b)
