@@ -125,7 +125,7 @@ def cut_heights(matrix: sp.csr_matrix, config: ClusterConfig) -> tuple[float, fl
     background = None if pairs is None else _median_spread(pairs)
     low, high = config.height_band
     split = None
-    if pairs is not None and background is not None:
+    if background is not None:
         median, spread = background
         if 1.0 - (median + config.story_z * spread) < low:
             # Pairs sharing no term tell nothing of related articles (a corpus of two

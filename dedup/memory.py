@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from typing import Any
 
 _M_MMAP_THRESHOLD = -3  # mallopt parameter (glibc malloc.h)
 MMAP_THRESHOLD = 1 << 20  # bytes
@@ -34,15 +35,8 @@ def map_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
     Returns:
         Whether the setting took effect.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, threshold))
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+    return mallopt is not None and bool(mallopt(_M_MMAP_THRESHOLD, threshold))
 
 
 def release_freed_memory() -> bool:
@@ -55,12 +49,18 @@ def release_freed_memory() -> bool:
     Returns:
         Whether memory was released (False where the C library is not glibc).
     """
+    malloc_trim = _glibc("malloc_trim", ctypes.c_size_t)
+    return malloc_trim is not None and bool(malloc_trim(0))
+
+
+def _glibc(name: str, *argtypes: type) -> Any | None:
+    """The C library's function ``name`` returning int, or None off Linux or when it lacks it."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
-        malloc_trim = ctypes.CDLL(None).malloc_trim
+        function = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
-        return False
-    malloc_trim.argtypes = [ctypes.c_size_t]
-    malloc_trim.restype = ctypes.c_int
-    return bool(malloc_trim(0))
+        return None
+    function.argtypes = list(argtypes)
+    function.restype = ctypes.c_int
+    return function

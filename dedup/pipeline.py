@@ -228,8 +228,8 @@ def run(
             clusterer.fit_matrix(matrix, terms, published=[docs[i].published for i in canonicals])
             del matrix
         else:
+            corpus = corpus._replace(tokens=[], names=[])  # no features to build
             clusterer.singletons(len(canonicals))
-    corpus = corpus._replace(tokens=[], names=[])  # the features are in the clusterer now
     position = {doc_index: row for row, doc_index in enumerate(canonicals)}
     event_of = [
         int(clusterer.event_labels_[position[finder.canonical_[i]]]) for i in range(len(docs))
