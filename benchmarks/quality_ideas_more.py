@@ -150,8 +150,8 @@ def at_z(
 
     def cut(height: float) -> np.ndarray:
         labels = fcluster(tree, height + 1e-9, criterion="distance")
-        labels = attach_strays(labels, *dense_pairs(distances, height))
-        first, second, _ = dense_pairs(distances, height)
+        first, second, similarity = dense_pairs(distances, height)
+        labels = attach_strays(labels, first, second, similarity)
         return attach_pieces(labels, first, second) if pieces else labels
 
     stories = cut(story_cut)

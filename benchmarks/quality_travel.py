@@ -187,7 +187,8 @@ def summary(rows: list[dict[str, Any]], candidates: list[str]) -> list[str]:
     return lines
 
 
-def _csv(text: str, kind: type) -> list[Any]:
+def csv_list(text: str, kind: type) -> list[Any]:
+    """The comma-separated items of an option, converted with ``kind`` (empty items dropped)."""
     return [kind(part) for part in text.split(",") if part]
 
 
@@ -209,19 +210,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fractions", default="0.5,0.25", help="shares of the stories kept")
     parser.add_argument("--seeds", default="0,1,2,3,4", help="one derived corpus per seed")
     args = parser.parse_args(argv)
-    candidates = _csv(args.candidates, str)
-    families = _csv(args.families, str)
+    candidates = csv_list(args.candidates, str)
+    families = csv_list(args.families, str)
     unknown = [c for c in candidates if c not in ideas.IDEAS and c not in more.MORE]
     unknown += [f for f in families if f not in FAMILIES]
     if unknown:
         parser.error(f"unknown candidates or families: {unknown}")
-    chosen = _csv(args.corpora, str)
+    chosen = csv_list(args.corpora, str)
     needed = set(chosen) | ({"ecb"} if set(families) - {"full", "subsample"} else set())
     needed |= {"vims"} if "mixed" in families else set()
     data = {name: load(args.data / CORPORA[name]) for name in CORPORA if name in needed}
     sampled = {name: records for name, records in data.items() if name in chosen}
     rows = []
-    fractions, seeds = _csv(args.fractions, float), _csv(args.seeds, int)
+    fractions, seeds = csv_list(args.fractions, float), csv_list(args.seeds, int)
     for meta, records in variants(data, families, fractions, seeds):
         if meta["family"] in ("full", "subsample") and meta["corpus"] not in sampled:
             continue

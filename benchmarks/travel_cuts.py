@@ -231,16 +231,16 @@ def main(argv: list[str] | None = None) -> int:
         help="also the F1 at the best fixed height of a grid (answers in hand; slower)",
     )
     args = parser.parse_args(argv)
-    rules = [r for r in args.rules.split(",") if r]
-    families = [f for f in args.families.split(",") if f]
+    rules = travel.csv_list(args.rules, str)
+    families = travel.csv_list(args.families, str)
     unknown = [r for r in rules if r not in RULES] + [
         f for f in families if f not in travel.FAMILIES
     ]
     if unknown:
         parser.error(f"unknown rules or families: {unknown}")
     data = {name: load(args.data / file) for name, file in travel.CORPORA.items()}
-    fractions = [float(f) for f in args.fractions.split(",") if f]
-    seeds = [int(s) for s in args.seeds.split(",") if s]
+    fractions = travel.csv_list(args.fractions, float)
+    seeds = travel.csv_list(args.seeds, int)
     rows = []
     for meta, records in travel.variants(data, families, fractions, seeds):
         if meta["family"] in ("full", "subsample") and meta["corpus"] not in args.corpora:

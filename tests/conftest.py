@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import shutil
 from pathlib import Path
 
@@ -20,6 +22,15 @@ SENTENCES = list(
         if len(line.split()) >= 12 and "Ảnh: Reuters" not in line
     )
 )
+
+
+def dev_records(name: str, count: int) -> list[dict]:
+    """The first ``count`` records of the dev corpus ``name`` (``vims.jsonl``); skip without it."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip("dev corpus not available")
+    with path.open(encoding="utf-8") as stream:
+        return [json.loads(line) for line in itertools.islice(stream, count)]
 
 
 def body(start: int, count: int = 6) -> list[str]:

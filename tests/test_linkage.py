@@ -1,11 +1,9 @@
 """The scalable clustering path equals the dense one: pairs complete, labels identical."""
 
-import json
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import SHARED_DATA
+from conftest import dev_records
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.preprocessing import normalize
@@ -63,10 +61,7 @@ def test_similar_pairs_finds_every_close_pair(seed):
 
 def vims_matrix(n):
     """TF-IDF of the first ``n`` ViMs articles, as the clusterer builds it."""
-    path = SHARED_DATA / "vims.jsonl"
-    if not path.exists():
-        pytest.skip("dev corpus not available")
-    records = [json.loads(line) for line in path.open(encoding="utf-8")][:n]
+    records = dev_records("vims.jsonl", n)
     bodies = [tokenize(normalize_text(r["text"])) for r in records]
     titles = [tokenize(normalize_text(r["title"] or "")) for r in records]
     return tfidf_from_tokens(bodies, titles, title_weight=2)[0]
@@ -124,15 +119,12 @@ def test_dated_graph_average_link_equals_dense(seed, threshold, strays):
 
 def test_large_story_events_use_the_graph_and_equal_the_dense_split(monkeypatch):
     """Real articles in one story: the graph path gives the dense path's events."""
-    path = SHARED_DATA / "vims.jsonl"
-    if not path.exists():
-        pytest.skip("dev corpus not available")
+    records = dev_records("vims.jsonl", 300)
     from datetime import datetime, timedelta
 
     from dedup import cluster
     from dedup.config import ClusterConfig
 
-    records = [json.loads(line) for line in path.open(encoding="utf-8")][:300]
     bodies = [tokenize(normalize_text(r["text"])) for r in records]
     start = datetime(2024, 1, 1)
     published = [None if i % 9 == 0 else start + timedelta(days=i % 40) for i in range(300)]

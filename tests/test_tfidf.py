@@ -1,11 +1,9 @@
 """The fast TF-IDF equals scikit-learn's TfidfVectorizer over dedup's features."""
 
-import json
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import SHARED_DATA, body
+from conftest import body, dev_records
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from dedup.features import document_features, name_sequences
@@ -48,18 +46,8 @@ def same(bodies, titles, weight, names=None, min_df=1):
     ("weight", "with_names", "min_df"), [(0, False, 1), (1, True, 1), (2, True, 2), (5, False, 3)]
 )
 def test_real_articles(weight, with_names, min_df):
-    path = SHARED_DATA / "ktlab.jsonl"
-    if not path.exists():
-        pytest.skip("dev corpus not available")
-    records = [json.loads(line) for line in path.open(encoding="utf-8")][:150]
-    bodies = [tokenize(normalize_text(r["text"])) for r in records]
-    titles = [tokenize(normalize_text(r["title"] or "")) for r in records]
-    names = (
-        [name_sequences(f"{r['title'] or ''}. {r['text']}") for r in records]
-        if with_names
-        else None
-    )
-    same(bodies, titles, weight, names, min_df)
+    bodies, titles, names = ktlab_features(150)
+    same(bodies, titles, weight, names if with_names else None, min_df)
 
 
 def test_short_empty_and_repeated_documents():
@@ -72,13 +60,7 @@ def test_token_ids_give_the_matrix_of_strings(monkeypatch):
     """The pipeline's form (ids of one shared vocabulary), counted in several blocks."""
     import dedup.tfidf
 
-    path = SHARED_DATA / "ktlab.jsonl"
-    if not path.exists():
-        pytest.skip("dev corpus not available")
-    records = [json.loads(line) for line in path.open(encoding="utf-8")][:120]
-    bodies = [tokenize(normalize_text(r["text"])) for r in records]
-    titles = [tokenize(normalize_text(r["title"] or "")) for r in records]
-    names = [name_sequences(f"{r['title'] or ''}. {r['text']}") for r in records]
+    bodies, titles, names = ktlab_features(120)
     strings = tfidf_from_tokens(bodies, titles, names, title_weight=2, name_weight=1, min_df=2)
     vocabulary = Vocabulary()
     ids = [[vocabulary.ids(doc) for doc in docs] for docs in (titles, names, bodies)]
@@ -91,10 +73,7 @@ def test_token_ids_give_the_matrix_of_strings(monkeypatch):
 
 
 def ktlab_features(count):
-    path = SHARED_DATA / "ktlab.jsonl"
-    if not path.exists():
-        pytest.skip("dev corpus not available")
-    records = [json.loads(line) for line in path.open(encoding="utf-8")][:count]
+    records = dev_records("ktlab.jsonl", count)
     bodies = [tokenize(normalize_text(r["text"])) for r in records]
     titles = [tokenize(normalize_text(r["title"] or "")) for r in records]
     names = [name_sequences(f"{r['title'] or ''}. {r['text']}") for r in records]
