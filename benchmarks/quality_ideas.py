@@ -8,6 +8,8 @@ the corpus-derived cut height (what a user would get) and, as a diagnostic only,
 over a grid of fixed heights and the derived one, chosen with the answers in hand (how
 separable the idea makes the articles, whatever the cut). The shipped defaults (``shipped``)
 run in the same invocation, and each idea's difference from them is reported.
+``shipped`` parts merged stories as :mod:`dedup.splits` does; ``without_split`` does not (the
+ideas below were measured before that split was shipped, against the stories without it).
 
 Output: a table on standard error, one JSON line per idea on standard output. Example::
 
@@ -45,7 +47,7 @@ from dedup import cluster
 from dedup.config import ClusterConfig
 from dedup.evaluate import score_clusters
 from dedup.features import NAME_PREFIX, document_features
-from dedup.splits import split_parts
+from dedup.splits import split_merged
 from dedup.strays import attach_strays, dense_pairs
 
 GRID = tuple(round(t, 2) for t in np.arange(0.70, 0.95, 0.01))
@@ -261,8 +263,8 @@ def cluster_rows(
     stories = fcluster(tree, story_cut + 1e-9, criterion="distance")
     if strays:
         stories = attach_strays(stories, *dense_pairs(distances, story_cut))
-    if split:
-        stories = split_stories(similarity, stories, median)
+    if split:  # on the features' cosine, as shipped (whatever ``transform`` did)
+        stories = split_merged(matrix, stories, median, max_rows=2000)
     helper = cluster.EventStoryClusterer(config)
     days = np.array([cluster._days(p) for p in corpus["published"]])
     events = np.zeros(len(stories), dtype=np.int64)
@@ -279,24 +281,9 @@ def cluster_rows(
         labels = fcluster(tree, height + 1e-9, criterion="distance")
         if strays:
             labels = attach_strays(labels, *dense_pairs(distances, height))
-        return split_stories(similarity, labels, median) if split else labels
+        return split_merged(matrix, labels, median, max_rows=2000) if split else labels
 
     return stories, events, cut, story_cut
-
-
-def split_stories(similarity: np.ndarray, labels: np.ndarray, median: float) -> np.ndarray:
-    """:func:`dedup.splits.split_merged` on dense similarities (stories over 2,000 kept whole)."""
-    result = np.asarray(labels).copy()
-    fresh = int(result.max()) + 1
-    for label in np.unique(labels):
-        rows = np.flatnonzero(labels == label)
-        if len(rows) > 2000:
-            continue
-        parts = split_parts(similarity[np.ix_(rows, rows)], median)
-        for part in range(1, int(parts.max()) + 1):
-            result[rows[parts == part]] = fresh
-            fresh += 1
-    return result
 
 
 def shipped(corpus: dict[str, Any]) -> sp.csr_matrix:

@@ -133,7 +133,12 @@ def run_idea(name: str, corpus: dict[str, Any], shipped: Any) -> tuple[Any, ...]
         return spec["cluster"](corpus, matrix)
     strays = spec.get("strays", ClusterConfig().attach_strays)
     return ideas.cluster_rows(
-        corpus, matrix, spec.get("transform"), spec.get("method", "average"), strays
+        corpus,
+        matrix,
+        spec.get("transform"),
+        spec.get("method", "average"),
+        strays,
+        spec.get("split", True),
     )
 
 

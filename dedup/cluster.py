@@ -13,8 +13,9 @@ The stage has three parts, kept apart:
   each story at the event height, where dated articles more than ``event_window_days`` apart
   are unrelated (distance 1). Events therefore always nest inside stories. At both levels an
   article left alone joins the cluster of its closest article within the cut
-  (:mod:`dedup.strays`). A story whose two halves are linked by little more than chance is
-  then cut apart again (:mod:`dedup.splits`), before its events are found.
+  (:mod:`dedup.strays`). A story whose two halves are linked nearer chance (the corpus'
+  median similarity) than its looser half holds together is then cut apart again
+  (:mod:`dedup.splits`), before its events are found.
 
 Scaling: two clusters can merge under average linkage at height ``t`` only if some pair across
 them is closer than ``t``. So stories come from exact average linkage over the sparse graph of
