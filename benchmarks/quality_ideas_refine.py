@@ -25,6 +25,33 @@ inside them, as shipped:
 * ``split_silhouette``: the same top split, accepted when the split's mean silhouette (on
   cosine distances) exceeds 0.5 (a constant, measured for comparison only).
 
+Measured (B-cubed F1 difference from the stories without the split, ViMs / KTLAB / ECB+
+events / ECB+ topics; then wins/ties/losses over the 104 story and event scores of the 62
+derived corpora of ``quality_travel.py``, seeds 0-4):
+
+=========================  =======  =======  =======  =======  ========
+idea                       ViMs     KTLAB    events   topics   W/T/L
+=========================  =======  =======  =======  =======  ========
+reassign_centroid          -0.0007  -0.0004  -0.0031  +0.0194  29/64/11
+reassign_centroid_margin   -0.0007  -0.0004  -0.0044  +0.0119  11/90/3
+reassign_centroid_eject    -0.0007  -0.0004  -0.0031  +0.0194  29/64/11
+reassign_mean              0        0        0        0        10/69/25
+reassign_mean_margin       0        0        0        0        3/98/3
+reassign_mean_eject        +0.0019  -0.0007  -0.0773  -0.1215  14/35/55
+split_gap                  +0.0101  +0.0027  0        0        6/92/6
+split_gap_mean             +0.0102  +0.0133  -0.0106  -0.0098  18/43/43
+split_gap_3 (shipped)      +0.0113  +0.0027  0        0        6/97/1
+split_gap_mean_3           +0.0141  +0.0133  -0.0053  -0.0046  18/72/14
+split_gap_3_events         +0.0113  +0.0027  0        0        6/97/1
+split_silhouette           -0.0006  0        0        0        3/99/2
+=========================  =======  =======  =======  =======  ========
+
+The one loss of ``split_gap_3``: three ECB+ topics together (seed 1), one topic parted into its
+two events (topic F1 0.897 -> 0.795, event F1 0.818 -> 0.917). Reassigning by mean similarity
+moves almost nothing on the dev corpora (average link already leaves articles where their mean
+similarity is highest); by centroid, most of its wins are ECB+ topic (story) scores (8 ECB+
+subsamples, 9 single topics) while it loses ECB+ events on 7 subsamples and on the dev corpora.
+
 Example::
 
     python benchmarks/quality_ideas_refine.py --ideas reassign_mean,split_gap
