@@ -8,6 +8,8 @@ the corpus-derived cut height (what a user would get) and, as a diagnostic only,
 over a grid of fixed heights and the derived one, chosen with the answers in hand (how
 separable the idea makes the articles, whatever the cut). The shipped defaults (``shipped``)
 run in the same invocation, and each idea's difference from them is reported.
+``shipped`` parts merged stories as :mod:`dedup.splits` does; ``without_split`` does not (the
+ideas below were measured before that split was shipped, against the stories without it).
 
 Output: a table on standard error, one JSON line per idea on standard output. Example::
 
@@ -45,6 +47,7 @@ from dedup import cluster
 from dedup.config import ClusterConfig
 from dedup.evaluate import score_clusters
 from dedup.features import NAME_PREFIX, document_features
+from dedup.splits import split_merged
 from dedup.strays import attach_strays, dense_pairs
 
 GRID = tuple(round(t, 2) for t in np.arange(0.70, 0.95, 0.01))
@@ -234,8 +237,12 @@ def cluster_rows(
     transform: Callable[..., np.ndarray] | None = None,
     method: str = "average",
     strays: bool = ClusterConfig().attach_strays,
+    split: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, Callable[[float], np.ndarray], float]:
-    """Stories and events at the derived heights, a cut at any height, the story height."""
+    """Stories and events at the derived heights, a cut at any height, the story height.
+
+    With ``split`` (shipped), merged stories are parted as :mod:`dedup.splits` does.
+    """
     config = ClusterConfig(attach_strays=strays)
     event_cut, story_cut = cluster.cut_heights(sp.csr_matrix(matrix, dtype=np.float32), config)
     similarity = (matrix @ matrix.T).toarray().astype(np.float64)
@@ -256,6 +263,8 @@ def cluster_rows(
     stories = fcluster(tree, story_cut + 1e-9, criterion="distance")
     if strays:
         stories = attach_strays(stories, *dense_pairs(distances, story_cut))
+    if split:  # on the features' cosine, as shipped (whatever ``transform`` did)
+        stories = split_merged(matrix, stories, median, max_rows=2000)
     helper = cluster.EventStoryClusterer(config)
     days = np.array([cluster._days(p) for p in corpus["published"]])
     events = np.zeros(len(stories), dtype=np.int64)
@@ -270,7 +279,9 @@ def cluster_rows(
     def cut(height: float) -> np.ndarray:
         """Story labels at a fixed height (strays attached as configured)."""
         labels = fcluster(tree, height + 1e-9, criterion="distance")
-        return attach_strays(labels, *dense_pairs(distances, height)) if strays else labels
+        if strays:
+            labels = attach_strays(labels, *dense_pairs(distances, height))
+        return split_merged(matrix, labels, median, max_rows=2000) if split else labels
 
     return stories, events, cut, story_cut
 
@@ -283,6 +294,7 @@ def shipped(corpus: dict[str, Any]) -> sp.csr_matrix:
 IDEAS: dict[str, dict[str, Any]] = {
     "shipped": {"matrix": shipped},
     "without_strays": {"strays": False},
+    "without_split": {"split": False},
     "pmi_pairs": {"matrix": pmi_pairs},
     "pyvi_words": {"matrix": pyvi_words},
     **{f"name_char_{n}grams": {"matrix": lambda c, n=n: name_char_grams(c, n)} for n in (3, 4)},
@@ -321,6 +333,7 @@ def measure(idea: str, corpora: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 spec.get("transform"),
                 spec.get("method", "average"),
                 spec.get("strays", ClusterConfig().attach_strays),
+                spec.get("split", True),
             )
         )
         row[f"{name}/seconds"] = round(time.perf_counter() - start, 2)

@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_ideas as ideas
 import quality_ideas_more as more
+import quality_ideas_refine as refine
 from quality import load
 from syndication import DEFAULT_DATA
 
@@ -126,13 +127,18 @@ def score(corpus: dict[str, Any], stories: np.ndarray, events: np.ndarray) -> di
 
 def run_idea(name: str, corpus: dict[str, Any], shipped: Any) -> tuple[Any, ...]:
     """Stories, events (and more) of one idea of ``quality_ideas``/``quality_ideas_more``."""
-    spec = {**ideas.IDEAS, **more.MORE}[name]
+    spec = {**ideas.IDEAS, **more.MORE, **refine.REFINE}[name]
     matrix = spec["matrix"](corpus) if "matrix" in spec else shipped
     if "cluster" in spec:
         return spec["cluster"](corpus, matrix)
     strays = spec.get("strays", ClusterConfig().attach_strays)
     return ideas.cluster_rows(
-        corpus, matrix, spec.get("transform"), spec.get("method", "average"), strays
+        corpus,
+        matrix,
+        spec.get("transform"),
+        spec.get("method", "average"),
+        strays,
+        spec.get("split", True),
     )
 
 
@@ -199,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--candidates",
         default="centred_pieces_z_10",
-        help="comma-separated ideas of quality_ideas.py or quality_ideas_more.py",
+        help="comma-separated ideas of quality_ideas.py, quality_ideas_more.py or _refine.py",
     )
     parser.add_argument(
         "--families", default=",".join(FAMILIES), help=f"comma-separated, of: {', '.join(FAMILIES)}"
@@ -212,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     candidates = csv_list(args.candidates, str)
     families = csv_list(args.families, str)
-    unknown = [c for c in candidates if c not in ideas.IDEAS and c not in more.MORE]
+    known = {**ideas.IDEAS, **more.MORE, **refine.REFINE}
+    unknown = [c for c in candidates if c not in known]
     unknown += [f for f in families if f not in FAMILIES]
     if unknown:
         parser.error(f"unknown candidates or families: {unknown}")

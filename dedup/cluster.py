@@ -13,7 +13,9 @@ The stage has three parts, kept apart:
   each story at the event height, where dated articles more than ``event_window_days`` apart
   are unrelated (distance 1). Events therefore always nest inside stories. At both levels an
   article left alone joins the cluster of its closest article within the cut
-  (:mod:`dedup.strays`).
+  (:mod:`dedup.strays`). A story whose two halves are linked nearer chance (the corpus'
+  median similarity) than its looser half holds together is then cut apart again
+  (:mod:`dedup.splits`), before its events are found.
 
 Scaling: two clusters can merge under average linkage at height ``t`` only if some pair across
 them is closer than ``t``. So stories come from exact average linkage over the sparse graph of
@@ -35,6 +37,7 @@ from scipy.spatial.distance import squareform
 from .config import ClusterConfig
 from .features import NAME_PREFIX
 from .linkage import dated_labels, story_labels
+from .splits import split_merged
 from .strays import attach_strays, dense_pairs
 from .tfidf import Tokens, Vocabulary, tfidf_from_tokens
 
@@ -259,6 +262,10 @@ class EventStoryClusterer:
         # no dense matrix spans more than one story; events: inside each story.
         strays = config.attach_strays
         story_of = story_labels(self.matrix_, self.story_threshold_, strays=strays) if n else []
+        if n:
+            background = background_similarity(self.matrix_)
+            median = 0.0 if background is None else background[0]
+            story_of = split_merged(self.matrix_, story_of, median, max_rows=_DENSE_EVENT_ROWS)
         members_of: dict[int, list[int]] = {}
         for i, story in enumerate(story_of):
             members_of.setdefault(int(story), []).append(i)

@@ -1,0 +1,123 @@
+"""Merged stories: clusters that average link joined across two subjects, cut apart again.
+
+Average link merges two groups when their mean similarity reaches the cut. Two stories of one
+kind (two fires, two drug busts, two football call-ups) share enough vocabulary to reach it,
+although each story is far denser inside than the link between them. So each cluster is tried
+at the top merge of its own average-link tree: the two parts are kept apart when the mean
+similarity across them (``c``) lies closer to the corpus' background (the median similarity of
+two articles, ``m``) than to the looser part's own mean similarity of its pairs (``a``):
+``c - m < a - c``. The link between the parts is then nearer chance than what holds either
+part together. Accepted parts are tried again the same way.
+
+Each part must hold at least three articles (three pairs): a part of two has one pair, so
+its "density" is a single similarity, often a near-copy's, which would part any small cluster
+holding a copied pair (measured: with parts of two allowed, ViMs subsamples and ECB+ topic
+pairs lost such splits; ``benchmarks/quality_ideas_refine.py``). Otherwise no new constant:
+the background median is the one the cut heights come from
+(:func:`dedup.cluster.background_similarity`), and the rule compares the clusters' own
+densities. A cluster whose parts are about as close across as within (one story told from
+several angles, whose links stand far above chance) stays whole.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.cluster.hierarchy import linkage, to_tree
+from scipy.spatial.distance import squareform
+
+_MIN_PART_ROWS = 3  # a part's density needs three pairs (a part of two has a single pair)
+
+
+def _top_split(similarity: np.ndarray) -> np.ndarray:
+    """The part (0 or 1) of each row at the top merge of the rows' average-link tree.
+
+    The last merge's two sides, taken from the tree itself (a cut into two clusters by
+    height would find none when the top merges tie).
+    """
+    distances = np.clip(1.0 - similarity, 0.0, 1.0)
+    np.fill_diagonal(distances, 0.0)
+    tree = linkage(squareform(distances, checks=False), method="average")
+    side = np.ones(len(similarity), dtype=np.int64)
+    side[to_tree(tree).get_left().pre_order()] = 0
+    return side
+
+
+def _mean_within(similarity: np.ndarray) -> float:
+    """Mean similarity of the distinct pairs of a square block (its diagonal left out)."""
+    n = len(similarity)
+    return float((similarity.sum() - np.trace(similarity)) / (n * (n - 1)))
+
+
+def split_parts(similarity: np.ndarray, background: float) -> np.ndarray:
+    """Cut one cluster at its top merges while the parts stand apart (see the module doc).
+
+    Args:
+        similarity: Cosine similarities of the cluster's articles (square, symmetric, 0-1).
+        background: The corpus' median pair similarity (0-1).
+
+    Returns:
+        A part number (0-based) for each article; all 0 when the cluster stays whole.
+
+    Example:
+        >>> group = np.repeat(np.repeat(np.eye(2), 3, axis=0), 3, axis=1)  # 3 + 3 articles
+        >>> block = np.where(group > 0, 0.8, 0.1)
+        >>> split_parts(block, 0.0).tolist()
+        [0, 0, 0, 1, 1, 1]
+        >>> split_parts(np.where(group > 0, 0.8, 0.45), 0.0).tolist()
+        [0, 0, 0, 0, 0, 0]
+    """
+    parts = np.zeros(len(similarity), dtype=np.int64)
+    pending = [np.arange(len(similarity))]
+    count = 1
+    while pending:
+        rows = pending.pop()
+        if len(rows) < 2 * _MIN_PART_ROWS:
+            continue
+        side = _top_split(similarity[np.ix_(rows, rows)])
+        one, two = rows[side == 0], rows[side == 1]
+        if min(len(one), len(two)) < _MIN_PART_ROWS:
+            continue
+        looser = min(
+            _mean_within(similarity[np.ix_(one, one)]), _mean_within(similarity[np.ix_(two, two)])
+        )
+        across = float(similarity[np.ix_(one, two)].mean())
+        if across - background < looser - across:
+            parts[two] = count
+            count += 1
+            pending += [one, two]
+    return parts
+
+
+def split_merged(
+    matrix: sp.csr_matrix, labels: np.ndarray, background: float, *, max_rows: int
+) -> np.ndarray:
+    """Cut every cluster that two subjects share (see the module doc).
+
+    Args:
+        matrix: L2-normalized TF-IDF rows (n x terms).
+        labels: Cluster of each row (n integers).
+        background: The corpus' median pair similarity (0-1).
+        max_rows: Clusters larger than this stay whole (each split costs a dense matrix of the
+            cluster's size squared).
+
+    Returns:
+        New labels (n integers, not renumbered): each part split off takes a fresh label.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    result = labels.copy()
+    if not len(labels):
+        return result
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    members = np.split(np.argsort(inverse, kind="stable"), np.cumsum(counts)[:-1])
+    fresh = int(labels.max()) + 1
+    for rows in members:
+        if not 2 * _MIN_PART_ROWS <= len(rows) <= max_rows:
+            continue
+        block = matrix[rows]
+        similarity = (block @ block.T).toarray().astype(np.float64)
+        parts = split_parts(similarity, background)
+        for part in range(1, int(parts.max()) + 1):
+            result[rows[parts == part]] = fresh
+            fresh += 1
+    return result

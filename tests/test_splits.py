@@ -1,0 +1,99 @@
+"""Merged stories cut apart again (dedup/splits.py), by hand and through the clusterer."""
+
+from unittest import mock
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from dedup import cluster
+from dedup.cluster import EventStoryClusterer
+from dedup.splits import split_merged, split_parts
+
+
+def _blocks(sizes: list[int], inside: float, across: float) -> np.ndarray:
+    """Similarities of groups of the given sizes: ``inside`` within a group, ``across`` else."""
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    similarity = np.where(group[:, None] == group[None, :], inside, across)
+    np.fill_diagonal(similarity, 1.0)
+    return similarity
+
+
+def test_two_dense_parts_linked_near_chance_are_parted():
+    # c - m = 0.1 < a - c = 0.7: the link is nearer chance than the parts' density.
+    assert split_parts(_blocks([3, 3], 0.8, 0.1), 0.0).tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_parts_as_close_across_as_within_stay_whole():
+    # c - m = 0.45 is not under a - c = 0.35.
+    assert split_parts(_blocks([3, 3], 0.8, 0.45), 0.0).tolist() == [0] * 6
+
+
+def test_the_background_median_decides_a_close_call():
+    # a = 0.8, c = 0.5: parted when c - m < 0.3, so when the median is above 0.2.
+    similarity = _blocks([3, 3], 0.8, 0.5)
+    assert split_parts(similarity, 0.25).tolist() == [0, 0, 0, 1, 1, 1]
+    assert split_parts(similarity, 0.15).tolist() == [0] * 6
+
+
+def test_a_part_of_two_articles_is_never_split_off():
+    # One pair is no density: a near-copied pair must not part a small cluster.
+    assert split_parts(_blocks([2, 4], 0.9, 0.05), 0.0).tolist() == [0] * 6
+
+
+def test_parts_are_split_again_until_they_stand_together():
+    parts = split_parts(_blocks([3, 3, 3], 0.8, 0.1), 0.0)
+    assert len(set(parts.tolist())) == 3
+    assert all(len(set(parts[i : i + 3].tolist())) == 1 for i in (0, 3, 6))
+
+
+def test_split_merged_only_touches_clusters_it_may_split():
+    # Rows: two groups of 3 in cluster 7 (orthogonal-ish), cluster 9 of the same shape but
+    # larger than max_rows, cluster 5 of one group.
+    def rows(offset: int, count: int, width: int = 40) -> np.ndarray:
+        out = np.zeros((count, width))
+        out[:, offset] = 1.0
+        out[np.arange(count), offset + 1 + np.arange(count)] = 0.6
+        return out
+
+    dense = np.vstack(
+        [rows(0, 3), rows(10, 3), rows(20, 4), rows(0, 4), rows(10, 4)]
+    )  # 3 + 3 | 4 | 4 + 4
+    dense[[0, 1, 2, 3, 4, 5], 39] = 0.3  # a weak shared term links the two groups
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    labels = np.array([7] * 6 + [5] * 4 + [9] * 8)
+    result = split_merged(sp.csr_matrix(dense), labels, 0.0, max_rows=7)
+    assert len(set(result[:3].tolist())) == 1 and len(set(result[3:6].tolist())) == 1
+    assert result[0] != result[3]
+    assert result[6:].tolist() == labels[6:].tolist()  # one group; too large to split
+    assert set(result[:6].tolist()) & {5, 9} == set()  # fresh labels, no collision
+
+
+def _two_fires(shared_terms: int) -> list[list[str]]:
+    """Two stories of one kind (``shared_terms`` words in common) among 40 unrelated articles."""
+    rng = np.random.RandomState(0)
+    noise = [f"w{i}" for i in range(3000)]
+    shared = [f"fire{i}" for i in range(shared_terms)]
+
+    def story(tag: str) -> list[list[str]]:
+        own = [f"{tag}{i}" for i in range(12)]
+        return [
+            shared + list(rng.choice(own, 8, replace=False)) + list(rng.choice(noise, 10))
+            for _ in range(6)
+        ]
+
+    return story("a") + story("b") + [list(rng.choice(noise, 30)) for _ in range(40)]
+
+
+@pytest.mark.parametrize(("shared_terms", "parted"), [(6, True), (8, False)])
+def test_clusterer_parts_two_stories_average_link_merged(shared_terms, parted):
+    docs = _two_fires(shared_terms)
+    inputs = {"titles": [[]] * len(docs), "published": [None] * len(docs)}
+    with mock.patch.object(cluster, "split_merged", lambda matrix, labels, *_, **__: labels):
+        merged = EventStoryClusterer().fit(docs, **inputs)
+    assert len(set(merged.story_labels_[:12].tolist())) == 1  # average link merged them
+    fitted = EventStoryClusterer().fit(docs, **inputs)
+    stories, events = fitted.story_labels_, fitted.event_labels_
+    assert len(set(stories[:6].tolist())) == 1 and len(set(stories[6:12].tolist())) == 1
+    assert (stories[0] != stories[6]) == parted
+    assert (events[0] != events[6]) == parted  # events nest inside the parted stories
