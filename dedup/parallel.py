@@ -112,8 +112,8 @@ def clean_task(
         counts.append(len(ids) - before)
         kept_hashes += [doc.hashes[i] for i in kept]
         result = cleaner.result(doc)
-        text = result.text
-        lengths.append(len(nfc(text)))  # NFD text is not longer
+        text = nfc(result.text)  # once: name_sequences finds it NFC already
+        lengths.append(len(text))
         if names:
             found = name_sequences(article[3] or "", config.norm)
             found += name_sequences(text, config.norm)

@@ -225,6 +225,9 @@ class Permutations:
         )
         offsets = np.concatenate(([0], np.cumsum(lengths[present])))
         a, b = self.a[:, None], self.b[:, None]
+        # One buffer for every block: a new 4 MB array per block would be mapped and its
+        # pages faulted in again each time (the CLI maps allocations of 1 MB or more).
+        buffer = np.empty(self.num_perm * min(chunk, len(values)), dtype=np.uint32)
         start = 0
         while start < len(present):
             # Documents start..stop-1 whose shingles fit in one block (at least one document).
@@ -232,9 +235,12 @@ class Permutations:
             stop = max(start + 1, fits)
             block = values[offsets[start] : offsets[stop]]
             # Permutation-major layout: each row is contiguous, so the reduction streams.
-            with np.errstate(over="ignore"):
-                permuted = np.multiply(a, block[None, :])
-                permuted += b
+            size = self.num_perm * len(block)
+            permuted = (
+                buffer[:size].reshape(self.num_perm, len(block)) if size <= len(buffer) else None
+            )
+            permuted = np.multiply(a, block[None, :], out=permuted)
+            permuted += b
             starts = offsets[start:stop] - offsets[start]
             out[present[start:stop]] = np.minimum.reduceat(permuted, starts, axis=1).T
             start = stop
