@@ -71,8 +71,8 @@ def _drop_zero_width(text: str) -> str:
     return text
 
 
-def _maybe_not_nfc() -> re.Pattern[str]:
-    """A regex of the characters that may keep a text from being NFC as it stands.
+def _maybe_not_nfc() -> str:
+    """A regex (its source) of the characters that may keep a text from being NFC as it stands.
 
     Those of the BMP with a combining class, or not allowed in NFC, or that may compose with
     the character before them (the second of a canonical pair, Hangul vowels and trailing
@@ -90,17 +90,34 @@ def _maybe_not_nfc() -> re.Pattern[str]:
             chars.add(chr(int(decomposition[1], 16)))
     chars.update(map(chr, range(0x1161, 0x1176)))  # Hangul vowels (composed by rule)
     chars.update(map(chr, range(0x11A8, 0x11C3)))  # Hangul trailing consonants
-    return re.compile(f"[{re.escape(''.join(sorted(chars)))}]|[\U00010000-\U0010ffff]")
+    return f"[{re.escape(''.join(sorted(chars)))}]|[\U00010000-\U0010ffff]"
 
 
-_MAYBE_NOT_NFC = _maybe_not_nfc()
+_MAYBE_NOT_NFC = re.compile(_maybe_not_nfc())
+_MAYBE_NOT_NFC_RUN = re.compile(f"(?:{_MAYBE_NOT_NFC.pattern})+")
+_MAX_STRETCHES = 32  # more, and one pass over the whole text is faster
 
 
 def nfc(text: str) -> str:
-    """Return ``text`` in Unicode normal form C."""
+    """Return ``text`` in Unicode normal form C.
+
+    Text with no character that may change passes as it is. In text with a few (a combining
+    mark here and there) only the stretches around them are normalized: each run of such
+    characters with the character before it. A character outside the set has combining class
+    0 and never composes with what precedes it, so NFC of the text is NFC of the stretches.
+    """
     if _MAYBE_NOT_NFC.search(text) is None:
         return text
-    return unicodedata.normalize("NFC", text)
+    pieces = []
+    done = 0  # text[:done] is in pieces
+    for stretches, run in enumerate(_MAYBE_NOT_NFC_RUN.finditer(text)):
+        if stretches == _MAX_STRETCHES:
+            return unicodedata.normalize("NFC", text)
+        start = max(run.start() - 1, done)
+        pieces += (text[done:start], unicodedata.normalize("NFC", text[start : run.end()]))
+        done = run.end()
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def strip_embeds(text: str) -> str:

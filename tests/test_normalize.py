@@ -9,6 +9,7 @@ from dedup.normalize import (
     clean_whitespace,
     fold,
     fold_lines,
+    nfc,
     normalize_lines,
     normalize_text,
     place_tones,
@@ -105,3 +106,20 @@ def test_embed_spanning_lines_is_folded_line_by_line():
 @given(text=_TRICKY | st.text())
 def test_fold_gives_the_tokens_of_normalize_text(config, text):
     assert tokenize(fold(text, config)) == tokenize(normalize_text(text, config))
+
+
+_MARKED = st.lists(
+    st.sampled_from(
+        ["a", "e", "o", "u", "y", "đ", " ", "\n", "\u0301", "\u0300", "\u0323", "\u0302"]
+    )
+    | st.sampled_from(["\u031b", "\u1100", "\u1161", "\u11a8", "\u212b", "\u0344", "𝐀", "\u0f73"])
+    | st.characters(),
+    max_size=100,
+).map("".join)
+
+
+@given(_MARKED)
+def test_nfc_equals_unicodedata(text):
+    assert nfc(text) == unicodedata.normalize("NFC", text)
+    decomposed = unicodedata.normalize("NFD", text)
+    assert nfc(decomposed) == unicodedata.normalize("NFC", decomposed)  # past 32 stretches too
