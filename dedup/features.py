@@ -12,14 +12,19 @@ more is kept wherever it stands.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
 from .config import NormConfig
-from .normalize import nfc, normalize_text
+from .normalize import nfc, normalize_lines
 from .shingle import features
 
 _WORD_OR_STOP = re.compile(r"\w+|[.!?]")
+_WORD = re.compile(r"\w+")
+_STOPS = ".!?"
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines cuts
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # characters past the BMP
 NAME_PREFIX = "\u2063name:"  # invisible separator: never produced by the tokenizer
 
 
@@ -37,14 +42,63 @@ def name_sequences(text: str, config: NormConfig | None = None) -> list[str]:
         >>> [n.split(":")[1] for n in name_sequences("Lindsay Lohan checks in. The star left.")]
         ['lindsay lohan']
     """
+    runs = _capitalised_runs(nfc(text))
+    return [NAME_PREFIX + run for run in normalize_lines(runs, config)]
+
+
+@functools.cache
+def _runs_pattern() -> re.Pattern[str]:
+    """A regex of a run of capitalised words (see :func:`_capitalised_runs`).
+
+    Each word starts with an upper-case letter; between two words stand only characters that
+    are neither word characters, nor stops, nor line breaks. Upper-case letters of the Basic
+    Multilingual Plane only: a class of them is one table lookup for the regex engine, while
+    one holding the other planes is a slow list of ranges (text with such letters goes token
+    by token).
+    """
+    word = re.compile(r"\w")
+    letters = (chr(code) for code in range(0x10000))
+    upper = re.escape("".join(c for c in letters if c.isupper() and word.match(c)))
+    gap = f"[^\\w{re.escape(_STOPS + _LINE_BREAKS)}]+"
+    # (?<!\w.) after the first letter: the word starts there (not inside a word).
+    return re.compile(f"[{upper}](?<!\\w.)\\w*(?:{gap}[{upper}]\\w*)*")
+
+
+def _capitalised_runs(text: str) -> list[str]:
+    r"""The runs :func:`name_sequences` keeps, as found (words joined by one space).
+
+    The text's tokens are its words (``\w+``) and stops (``.``, ``!``, ``?``), line by line. A
+    run is a longest sequence of capitalised tokens; it is kept unless it is a single word
+    that starts a sentence (no token before it on its line, or a stop).
+    """
+    if _ASTRAL.search(text):
+        return _capitalised_runs_by_token(text)
+    runs = []
+    for match in _runs_pattern().finditer(text):
+        words = _WORD.findall(match.group())
+        if len(words) == 1:
+            before = match.start() - 1  # the last character of the token before, if any
+            while before >= 0 and not _ends_gap(text[before]):
+                before -= 1
+            if before < 0 or text[before] in _STOPS or text[before] in _LINE_BREAKS:
+                continue
+        runs.append(" ".join(words))
+    return runs
+
+
+def _ends_gap(char: str) -> bool:
+    """Whether ``char`` is no gap between words: a word character, a stop or a line break."""
+    return char.isalnum() or char == "_" or char in _STOPS or char in _LINE_BREAKS
+
+
+def _capitalised_runs_by_token(text: str) -> list[str]:
+    """:func:`_capitalised_runs` token by token (for text with letters past the BMP)."""
     runs: list[list[str]] = []
-    for line in nfc(text).splitlines():
+    for line in text.splitlines():
         run: list[str] = []
         run_starts_sentence = sentence_start = True
-        for match in _WORD_OR_STOP.finditer(line):
-            word = match.group()
-            capitalised = word[0].isupper()
-            if capitalised:
+        for word in _WORD_OR_STOP.findall(line):
+            if word[0].isupper():
                 if not run:
                     run_starts_sentence = sentence_start
                 run.append(word)
@@ -52,10 +106,10 @@ def name_sequences(text: str, config: NormConfig | None = None) -> list[str]:
                 if len(run) > 1 or (run and not run_starts_sentence):
                     runs.append(run)
                 run = []
-            sentence_start = word in ".!?"
+            sentence_start = word in _STOPS
         if len(run) > 1 or (run and not run_starts_sentence):
             runs.append(run)
-    return [NAME_PREFIX + normalize_text(" ".join(run), config) for run in runs]
+    return [" ".join(run) for run in runs]
 
 
 def document_features(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from .config import NormConfig
 
@@ -45,8 +46,22 @@ def _tone_table() -> dict[str, str]:
 
 
 _TONE_TABLE = _tone_table()
-# A pair at the end of a word; "qu" + "y" is excluded (in "quý" the u belongs to the consonant).
-_TONE_PAIR = re.compile("(?<!q)(" + "|".join(sorted(_TONE_TABLE)) + r")(?!\w)")
+
+
+def _tone_pair_pattern() -> re.Pattern[str]:
+    """A new-style pair at the end of a word, not after ``q`` (in ``quý`` the u is a consonant).
+
+    Written as ``o[àá...]|u[ỳý...]`` with the ``q`` test after the pair, so the regex engine
+    can skip to an ``o`` or ``u`` instead of trying a look-behind at every character.
+    """
+    seconds: dict[str, str] = {}
+    for pair in sorted(_TONE_TABLE):
+        seconds[pair[0]] = seconds.get(pair[0], "") + pair[1]
+    pairs = "|".join(f"{first}[{chars}]" for first, chars in seconds.items())
+    return re.compile(f"({pairs})(?<!q..)(?!\\w)")
+
+
+_TONE_PAIR = _tone_pair_pattern()
 
 
 def _drop_zero_width(text: str) -> str:
@@ -56,9 +71,53 @@ def _drop_zero_width(text: str) -> str:
     return text
 
 
+def _maybe_not_nfc() -> str:
+    """A regex (its source) of the characters that may keep a text from being NFC as it stands.
+
+    Those of the BMP with a combining class, or not allowed in NFC, or that may compose with
+    the character before them (the second of a canonical pair, Hangul vowels and trailing
+    consonants), and every character past the BMP. A text with none of them passes Unicode's
+    NFC quick check, so it is NFC; searching for them is several times faster than the quick
+    check of ``unicodedata`` (one table lookup a character).
+    """
+    chars = set()
+    for code in range(0x10000):
+        char = chr(code)
+        if unicodedata.combining(char) or not unicodedata.is_normalized("NFC", char):
+            chars.add(char)
+        decomposition = unicodedata.decomposition(char).split()
+        if len(decomposition) == 2 and not decomposition[0].startswith("<"):
+            chars.add(chr(int(decomposition[1], 16)))
+    chars.update(map(chr, range(0x1161, 0x1176)))  # Hangul vowels (composed by rule)
+    chars.update(map(chr, range(0x11A8, 0x11C3)))  # Hangul trailing consonants
+    return f"[{re.escape(''.join(sorted(chars)))}]|[\U00010000-\U0010ffff]"
+
+
+_MAYBE_NOT_NFC = re.compile(_maybe_not_nfc())
+_MAYBE_NOT_NFC_RUN = re.compile(f"(?:{_MAYBE_NOT_NFC.pattern})+")
+_MAX_STRETCHES = 32  # more, and one pass over the whole text is faster
+
+
 def nfc(text: str) -> str:
-    """Return ``text`` in Unicode normal form C."""
-    return unicodedata.normalize("NFC", text)
+    """Return ``text`` in Unicode normal form C.
+
+    Text with no character that may change passes as it is. In text with a few (a combining
+    mark here and there) only the stretches around them are normalized: each run of such
+    characters with the character before it. A character outside the set has combining class
+    0 and never composes with what precedes it, so NFC of the text is NFC of the stretches.
+    """
+    if _MAYBE_NOT_NFC.search(text) is None:
+        return text
+    pieces = []
+    done = 0  # text[:done] is in pieces
+    for stretches, run in enumerate(_MAYBE_NOT_NFC_RUN.finditer(text)):
+        if stretches == _MAX_STRETCHES:
+            return unicodedata.normalize("NFC", text)
+        start = max(run.start() - 1, done)
+        pieces += (text[done:start], unicodedata.normalize("NFC", text[start : run.end()]))
+        done = run.end()
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def strip_embeds(text: str) -> str:
@@ -71,7 +130,12 @@ def place_tones(text: str) -> str:
 
     Expects lower-case NFC text.
     """
-    return _TONE_PAIR.sub(lambda m: _TONE_TABLE[m.group(1)], text)
+    return _place_tones_counted(text)[0]
+
+
+def _place_tones_counted(text: str) -> tuple[str, int]:
+    """:func:`place_tones` and the number of pairs rewritten."""
+    return _TONE_PAIR.subn(lambda m: _TONE_TABLE[m.group(1)], text)
 
 
 def clean_whitespace(text: str, *, keep_newlines: bool = False) -> str:
@@ -100,6 +164,19 @@ def normalize_text(
     Returns:
         Normalized NFC text. The function is idempotent.
     """
+    return clean_whitespace(fold(text, config), keep_newlines=keep_newlines)
+
+
+def fold(text: str, config: NormConfig | None = None) -> str:
+    """Steps 1-4 of :func:`normalize_text` (all but white space): the same word tokens.
+
+    Args:
+        text: Any text.
+        config: Which optional steps run; the defaults when None.
+
+    Returns:
+        NFC text without zero-width characters; white space as given.
+    """
     config = config or NormConfig()
     # Zero-width characters go before NFC: one between a letter and its mark would otherwise
     # keep them apart until clean_whitespace, leaving non-NFC output (and tone pairs unseen).
@@ -110,10 +187,46 @@ def normalize_text(
         # Case folding can leave decomposed sequences (e.g. "İ"); NFC again keeps the output NFC.
         text = nfc(text.casefold())
     if config.tone_placement:
-        text = place_tones(text) if config.casefold else _place_tones_keep_case(text)
-        # A combining mark after the moved pair (``hoà`` + U+0301) now composes: NFC again.
-        text = nfc(text)
-    return clean_whitespace(text, keep_newlines=keep_newlines)
+        if config.casefold:
+            text, moved = _place_tones_counted(text)
+        else:
+            text, moved = _place_tones_keep_case(text), 1
+        # A combining mark after the moved pair (``hoà`` + U+0301) now composes: NFC again
+        # (nothing to do when no pair moved: the text is as the last NFC left it).
+        if moved:
+            text = nfc(text)
+    return text
+
+
+def normalize_lines(lines: Sequence[str], config: NormConfig | None = None) -> list[str]:
+    """:func:`normalize_text` of each line (see :func:`fold_lines`).
+
+    Args:
+        lines: Texts without line breaks (such as paragraphs or name runs).
+        config: Which optional steps run; the defaults when None.
+    """
+    return [" ".join(line.split()) for line in fold_lines(lines, config)]
+
+
+def fold_lines(lines: Sequence[str], config: NormConfig | None = None) -> list[str]:
+    """:func:`fold` of each line, in one pass over all of them when that is the same.
+
+    The steps act on each character and its neighbours within a line, never across a line
+    break, so the lines are folded as one text joined by line breaks (one call instead of one per
+    line). When that cannot be the same, each line is folded alone: with tone placement that
+    keeps case (it decides on the whole text), or when the joined text lost a line break (an
+    embed code spanning lines).
+
+    Args:
+        lines: Texts without line breaks (such as paragraphs or name runs).
+        config: Which optional steps run; the defaults when None.
+    """
+    config = config or NormConfig()
+    if len(lines) > 1 and (config.casefold or not config.tone_placement):
+        folded = fold("\n".join(lines), config).split("\n")
+        if len(folded) == len(lines):
+            return folded
+    return [fold(line, config) for line in lines]
 
 
 def _place_tones_keep_case(text: str) -> str:

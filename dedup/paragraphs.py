@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from itertools import combinations
 import numpy as np
 
 from .config import NormConfig, ParagraphConfig
-from .normalize import normalize_text
+from .normalize import fold, fold_lines, normalize_text
 from .shingle import (
     Hasher,
     Permutations,
@@ -174,8 +173,7 @@ class ParagraphCleaner:
     def _split(self, text: str) -> tuple[list[str], list[list[str]], dict[int, RemovedParagraph]]:
         """Paragraphs (a self-glued one cut to one copy), their tokens, and the cuts made."""
         raw = split_paragraphs(text)
-        # Interned, so the many copies of a word share one string (memory at scale).
-        tokens = [list(map(sys.intern, tokenize(normalize_text(p, self.norm)))) for p in raw]
+        tokens = [tokenize(folded) for folded in fold_lines(raw, self.norm)]
         default_norm = self.norm == NormConfig()
         trimmed: dict[int, RemovedParagraph] = {}
         for i, paragraph in enumerate(raw):
@@ -183,7 +181,7 @@ class ParagraphCleaner:
             glued = split_self_repeat(paragraph, letters=letters)
             if glued is not None:
                 raw[i] = glued[0]
-                tokens[i] = list(map(sys.intern, tokenize(normalize_text(glued[0], self.norm))))
+                tokens[i] = tokenize(fold(glued[0], self.norm))
                 trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
         return raw, tokens, trimmed
 

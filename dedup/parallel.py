@@ -12,6 +12,7 @@ alone, so the output is byte-identical whatever the number of workers.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -96,7 +97,8 @@ def clean_task(
     """
     prepared = cleaner.prepare_many([article[1:] for article in articles])
     cleaner.mark_boilerplate(prepared)
-    vocabulary: dict[str, int] = {}
+    vocabulary: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+    number = vocabulary.__getitem__  # a token's id in the task, numbering new ones (in C)
     ids: list[int] = []
     name_ids: list[int] = []
     counts, name_counts, kept_hashes, lengths, records = [], [], [], [], []
@@ -106,16 +108,16 @@ def clean_task(
         kept = doc.kept()
         before = len(ids)
         for i in kept:
-            ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in doc.tokens[i])
+            ids.extend(map(number, doc.tokens[i]))
         counts.append(len(ids) - before)
         kept_hashes += [doc.hashes[i] for i in kept]
         result = cleaner.result(doc)
-        text = result.text
-        lengths.append(len(nfc(text)))  # NFD text is not longer
+        text = nfc(result.text)  # once: name_sequences finds it NFC already
+        lengths.append(len(text))
         if names:
             found = name_sequences(article[3] or "", config.norm)
             found += name_sequences(text, config.norm)
-            name_ids.extend(vocabulary.setdefault(t, len(vocabulary)) for t in found)
+            name_ids.extend(map(number, found))
             name_counts.append(len(found))
         records.append(result.removed)
         glued = {i: doc.raw[i] for i in doc.trimmed if i not in doc.removed}

@@ -1,6 +1,13 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from dedup.features import document_features, name_sequences
+from dedup.features import (
+    _capitalised_runs,
+    _capitalised_runs_by_token,
+    document_features,
+    name_sequences,
+)
 
 
 def names(text):
@@ -34,3 +41,24 @@ def test_document_features_weights():
     assert feats.count("t") == 2
     assert feats.count("<n>") == 3
     assert feats.count("a b") == 1
+
+
+_WORDS = st.sampled_from(
+    ["Hà", "Nội", "ông", "A", "b", "1990", "_x", "ǅa", "Ⓐ", "Ông", "İz", "x𝐀", "𝐀b", "U"]
+)
+_GAPS = st.sampled_from(
+    [" ", ", ", " - ", ".", ". ", "!", "?", "\n", "\r\n", "\u2028", "\x1f", "\x85"]
+)
+
+
+@given(st.lists(st.tuples(_WORDS, _GAPS), max_size=12))
+def test_runs_by_regex_equal_runs_token_by_token(pieces):
+    text = "".join(word + gap for word, gap in pieces).replace("𝐀", "")  # no letter past the BMP
+    assert _capitalised_runs(text) == _capitalised_runs_by_token(text)
+
+
+def test_capitals_past_the_bmp_start_runs_too():
+    # 𝐀 (U+1D400) is an upper-case letter: the regex, which knows only the BMP's, must not
+    # be used for this text.
+    assert names("x 𝐀 Bình Minh") == ["𝐀 bình minh"]
+    assert names("Mục 𝐀b Cd") == ["mục 𝐀b cd"]

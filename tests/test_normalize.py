@@ -5,7 +5,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedup.config import NormConfig
-from dedup.normalize import clean_whitespace, normalize_text, place_tones, strip_embeds
+from dedup.normalize import (
+    clean_whitespace,
+    fold,
+    fold_lines,
+    nfc,
+    normalize_lines,
+    normalize_text,
+    place_tones,
+    strip_embeds,
+)
+from dedup.shingle import tokenize
 
 
 @pytest.mark.parametrize(
@@ -65,3 +75,51 @@ def test_output_is_nfc(text):
 def test_tone_placement_idempotent_on_vietnamese_letters(text):
     once = place_tones(text)
     assert place_tones(once) == once
+
+
+_CONFIGS = [
+    NormConfig(),
+    NormConfig(casefold=False),
+    NormConfig(casefold=False, tone_placement=False),
+    NormConfig(strip_embeds=False),
+]
+# Letters, marks and codes where a step could act across a line break if it were careless.
+_PIECES = ["o", "u", "q", "Q", "O", "a", "y", " ", "\t", ".", "\u200b", "\u0301", "\u0323"]
+_PIECES += ["İ", "Σ", "oà", "uý", "oẻ", "[x]", "[/x]", "[", "]", "\n"]
+_TRICKY = st.lists(st.sampled_from(_PIECES), max_size=20).map("".join)
+
+
+@pytest.mark.parametrize("config", _CONFIGS)
+@given(texts=st.lists(_TRICKY | st.text(), max_size=6))
+def test_lines_in_one_pass_equal_one_at_a_time(config, texts):
+    lines = [line for text in texts for line in text.split("\n")]
+    assert normalize_lines(lines, config) == [normalize_text(line, config) for line in lines]
+    assert fold_lines(lines, config) == [fold(line, config) for line in lines]
+
+
+def test_embed_spanning_lines_is_folded_line_by_line():
+    lines = ["a [mecloud]x", "y[/mecloud] b"]
+    assert normalize_lines(lines) == ["a [mecloud]x", "y[/mecloud] b"]
+
+
+@pytest.mark.parametrize("config", _CONFIGS)
+@given(text=_TRICKY | st.text())
+def test_fold_gives_the_tokens_of_normalize_text(config, text):
+    assert tokenize(fold(text, config)) == tokenize(normalize_text(text, config))
+
+
+_MARKED = st.lists(
+    st.sampled_from(
+        ["a", "e", "o", "u", "y", "đ", " ", "\n", "\u0301", "\u0300", "\u0323", "\u0302"]
+    )
+    | st.sampled_from(["\u031b", "\u1100", "\u1161", "\u11a8", "\u212b", "\u0344", "𝐀", "\u0f73"])
+    | st.characters(),
+    max_size=100,
+).map("".join)
+
+
+@given(_MARKED)
+def test_nfc_equals_unicodedata(text):
+    assert nfc(text) == unicodedata.normalize("NFC", text)
+    decomposed = unicodedata.normalize("NFD", text)
+    assert nfc(decomposed) == unicodedata.normalize("NFC", decomposed)  # past 32 stretches too
