@@ -71,10 +71,11 @@ def profile(path: Path) -> dict[str, object]:
 
     map_large_allocations()
     vocabulary = Vocabulary()
-    bodies, titles, dates = [], [], []
+    bodies, titles, dates, gold = [], [], [], []
     with path.open(encoding="utf-8") as stream:
         for line in stream:
             record = json.loads(line)
+            gold.append(record["story"])
             bodies.append(vocabulary.ids(tokenize(normalize_text(record["text"]))))
             titles.append(vocabulary.ids(tokenize(normalize_text(record["title"]))))
             dates.append(parse_date(record["date"]))
@@ -129,6 +130,9 @@ def profile(path: Path) -> dict[str, object]:
         "columns": int(matrix.shape[1]),
         "story_pairs": len(first),
         "story_pairs_per_article": round(len(first) / n, 3),
+        "cross_story_pairs_per_article": round(
+            float((np.array(gold)[first] != np.array(gold)[second]).sum()) / n, 3
+        ),
         "candidates": int(counts["candidates"]),
         "heap_pushes": int(counts["heap_pushes"]),
         "largest_block": int(sizes.max()),
@@ -140,6 +144,47 @@ def profile(path: Path) -> dict[str, object]:
     }
 
 
+def real_growth(path: Path, steps: int, level: float) -> list[dict[str, object]]:
+    """Close pairs per article in growing corpora of whole real stories (gold ``story``).
+
+    The first ``k`` stories of the corpus (all their articles), for ``steps`` values of
+    ``k``: if close pairs per article stay flat as stories are added, the pair search and
+    the linkage grow linearly with a corpus of more stories.
+    """
+    import numpy as np
+
+    from dedup.cluster import EventStoryClusterer
+    from dedup.linkage import similar_pairs
+    from dedup.normalize import normalize_text
+    from dedup.shingle import tokenize
+
+    records = [json.loads(line) for line in path.open(encoding="utf-8")]
+    stories = list(dict.fromkeys(r["story"] for r in records))
+    out = []
+    for step in range(1, steps + 1):
+        chosen = set(stories[: len(stories) * step // steps])
+        kept = [r for r in records if r["story"] in chosen]
+        model = EventStoryClusterer()
+        matrix, _ = model.features(
+            [tokenize(normalize_text(r["text"])) for r in kept],
+            titles=[tokenize(normalize_text(r.get("title") or "")) for r in kept],
+        )
+        first, second, _ = similar_pairs(matrix, level)
+        gold = np.array([r["story"] for r in kept])
+        out.append(
+            {
+                "corpus": path.name,
+                "stories": len(chosen),
+                "articles": len(kept),
+                "pairs_per_article": round(len(first) / len(kept), 3),
+                "cross_story_pairs_per_article": round(
+                    float((gold[first] != gold[second]).sum()) / len(kept), 3
+                ),
+            }
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Profile each size in its own process and print one JSON line per size, then ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -147,8 +192,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dedup-bench")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--real", type=Path, nargs="*", help="Instead: pairs per article on growing real corpora."
+    )
+    parser.add_argument("--level", type=float, default=0.14, help="Similarity of --real pairs.")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
+    if args.real:
+        for path in args.real:
+            for line in real_growth(path, 4, args.level):
+                print(json.dumps(line), flush=True)
+        return
     if args.worker:
         print(json.dumps(profile(args.worker)), flush=True)
         return
