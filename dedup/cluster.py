@@ -37,6 +37,7 @@ from scipy.spatial.distance import squareform
 from .config import ClusterConfig
 from .features import NAME_PREFIX
 from .linkage import dated_labels, story_labels
+from .pairs import used_columns
 from .splits import split_merged
 from .strays import attach_strays, dense_pairs
 from .tfidf import Tokens, Vocabulary, tfidf_from_tokens
@@ -301,7 +302,7 @@ class EventStoryClusterer:
             distances = self._with_dates(self._distances(sub), days)
             return self._split(distances, self.event_threshold_, strays=self.config.attach_strays)
         labels = dated_labels(
-            self.matrix_[sub],
+            used_columns(self.matrix_[sub]),
             days,
             self.event_threshold_,
             self.config.event_window_days,
@@ -314,7 +315,7 @@ class EventStoryClusterer:
 
     def _distances(self, index: np.ndarray) -> np.ndarray:
         """Dense cosine distances among the rows ``index`` (one connected block)."""
-        rows = self.matrix_[index]
+        rows = used_columns(self.matrix_[index])  # the product costs no corpus-wide column
         similarities = (rows @ rows.T).toarray().astype(np.float64)
         return np.clip(1.0 - similarities, 0.0, 1.0)
 

@@ -30,16 +30,34 @@ __all__ = ["average_link_labels", "dated_labels", "similar_pairs", "story_labels
 
 
 def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
-    """Dot product of two sparse vectors given as (sorted indices, values)."""
-    _, i, j = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
-    return float(np.dot(a[1][i], b[1][j]))
+    """Dot product of two sparse vectors given as (sorted distinct indices, float64 values).
+
+    The shared indices are found by binary search of the shorter vector's in the longer's
+    (a cluster's vector grows with its members; a sort of both would cost both), in
+    increasing order, so the products are summed in the same order as ever.
+    """
+    short, long = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
+    at = np.searchsorted(long[0], short[0])
+    shared = at < len(long[0])
+    shared[shared] = long[0][at[shared]] == short[0][shared]
+    in_short, in_long = np.flatnonzero(shared), at[shared]
+    in_a, in_b = (in_short, in_long) if short is a else (in_long, in_short)
+    return float(np.dot(a[1][in_a], b[1][in_b]))
 
 
 def _add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple:
-    """Sum of two sparse vectors given as (sorted indices, values)."""
-    indices, inverse = np.unique(np.concatenate([a[0], b[0]]), return_inverse=True)
-    values = np.bincount(inverse, weights=np.concatenate([a[1], b[1]]), minlength=len(indices))
-    return indices, values
+    """Sum of two sparse vectors given as (sorted distinct indices, float64 values).
+
+    ``b``'s entries are added to ``a``'s shared ones and inserted among them for the rest
+    (binary search, no sort of the union).
+    """
+    at = np.searchsorted(a[0], b[0])
+    shared = at < len(a[0])
+    shared[shared] = a[0][at[shared]] == b[0][shared]
+    values = a[1].copy()
+    values[at[shared]] += b[1][shared]
+    new = ~shared
+    return np.insert(a[0], at[new], b[0][new]), np.insert(values, at[new], b[1][new])
 
 
 def _dated_sum(
@@ -91,9 +109,19 @@ def average_link_labels(
     size = [1] * n
     version = [0] * n
     vectors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    heap = [(1.0 - s, a, b, 0, 0) for a, b, s in zip(*listed, strict=True) if 1.0 - s <= limit]
     del listed
-    heapq.heapify(heap)
+    # The pairs' own distances are popped from a sorted list, and only the distances of
+    # merged clusters go through the heap: the same order of pops as one heap of both, but
+    # the heap stays a fraction of the pairs (each pop of a heap of every pair cost a cache
+    # miss per level).
+    distance_of = 1.0 - np.asarray(pairs[2], dtype=np.float64)
+    close = distance_of <= limit
+    order = np.lexsort((pairs[1][close], pairs[0][close], distance_of[close]))
+    queued_distance, queued_first, queued_second = (
+        x[close][order].tolist() for x in (distance_of, pairs[0], pairs[1])
+    )
+    del distance_of, close, order
+    heap: list[tuple[float, int, int, int, int]] = []
     parent = list(range(n))
 
     members: dict[int, list[int]] = {}
@@ -110,8 +138,23 @@ def average_link_labels(
             vectors[c] = (matrix.indices[lo:hi], matrix.data[lo:hi].astype(np.float64))
         return vectors[c]
 
-    while heap:
-        _, a, b, version_a, version_b = heapq.heappop(heap)
+    next_queued, queued_count = 0, len(queued_distance)
+    while heap or next_queued < queued_count:
+        if next_queued < queued_count:
+            item = (
+                queued_distance[next_queued],
+                queued_first[next_queued],
+                queued_second[next_queued],
+                0,
+                0,
+            )
+            if heap and heap[0] < item:
+                item = heapq.heappop(heap)
+            else:
+                next_queued += 1
+        else:
+            item = heapq.heappop(heap)
+        _, a, b, version_a, version_b = item
         if version[a] != version_a or version[b] != version_b:
             continue  # stale: one side merged since
         keep, gone = (a, b) if len(neighbours[a]) >= len(neighbours[b]) else (b, a)

@@ -26,6 +26,8 @@ import scipy.sparse as sp
 from scipy.cluster.hierarchy import linkage, to_tree
 from scipy.spatial.distance import squareform
 
+from .pairs import used_columns
+
 _MIN_PART_ROWS = 3  # a part's density needs three pairs (a part of two has a single pair)
 
 
@@ -114,7 +116,7 @@ def split_merged(
     for rows in members:
         if not 2 * _MIN_PART_ROWS <= len(rows) <= max_rows:
             continue
-        block = matrix[rows]
+        block = used_columns(matrix[rows])  # the product costs no corpus-wide column
         similarity = (block @ block.T).toarray().astype(np.float64)
         parts = split_parts(similarity, background)
         for part in range(1, int(parts.max()) + 1):

@@ -135,3 +135,45 @@ def test_large_story_events_use_the_graph_and_equal_the_dense_split(monkeypatch)
     assert dense.story_labels_.max() == 0
     assert 1 < dense.event_labels_.max() + 1 < 300
     assert graph.event_labels_.tolist() == dense.event_labels_.tolist()
+
+
+def reference_dot(a, b):
+    """The sort-based dot product the binary search replaced."""
+    _, i, j = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    return float(np.dot(a[1][i], b[1][j]))
+
+
+def reference_add(a, b):
+    """The sort-based sum the binary search replaced."""
+    indices, inverse = np.unique(np.concatenate([a[0], b[0]]), return_inverse=True)
+    values = np.bincount(inverse, weights=np.concatenate([a[1], b[1]]), minlength=len(indices))
+    return indices, values
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sparse_dot_and_sum_equal_the_sort_based_ones_bit_for_bit(seed):
+    from dedup.linkage import _add, _dot
+
+    rng = np.random.default_rng(seed)
+    width = int(rng.integers(1, 400))
+
+    def vector():
+        indices = np.sort(rng.choice(width, int(rng.integers(0, width + 1)), replace=False))
+        return indices.astype(np.int32), rng.random(len(indices))
+
+    a, b = vector(), vector()
+    assert _dot(a, b) == reference_dot(a, b) == _dot(b, a)
+    got, expected = _add(a, b), reference_add(a, b)
+    assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+    assert got[1].tobytes() == expected[1].tobytes()
+
+
+def test_pairs_in_any_order_give_the_same_labels():
+    """The pairs' own distances are queued sorted: their given order cannot matter."""
+    matrix = planted(3, 200)
+    first, second, similarity = similar_pairs(matrix, 0.3)
+    expected = average_link_labels(matrix, (first, second, similarity), 0.7)
+    order = np.random.default_rng(0).permutation(len(first))
+    shuffled = first[order], second[order], similarity[order]
+    assert average_link_labels(matrix, shuffled, 0.7).tolist() == expected.tolist()
+    assert partition(expected) == partition(dense_labels(matrix, 0.7))

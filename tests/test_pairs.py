@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
 import dedup.pairs
-from dedup.pairs import _prefix_rows, column_counts, prefix_mask, similar_pairs
+from dedup.pairs import _prefix_rows, column_counts, prefix_mask, similar_pairs, used_columns
 
 
 def planted(seed, n, width=60, topics=6):
@@ -61,3 +61,21 @@ def test_pairs_do_not_depend_on_the_chunking(monkeypatch, seed):
     chunked = similar_pairs(matrix, 0.5, max_postings=40)
     for a, b in zip(whole, chunked, strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_used_columns_give_the_same_products_bit_for_bit(seed):
+    """A few rows of a wide matrix, without its unused columns: same products, same bits."""
+    rng = np.random.default_rng(seed)
+    wide = sp.hstack([sp.csr_matrix((300, 5000), dtype=np.float32), planted(seed, 300)])
+    wide = sp.csr_matrix(wide[:, rng.permutation(wide.shape[1])])
+    wide.sort_indices()
+    rows = wide[np.sort(rng.choice(300, 40, replace=False))]
+    narrow = used_columns(rows)
+    assert narrow.shape == (40, len(np.unique(rows.indices)))
+    assert narrow.nnz == rows.nnz
+    assert np.array_equal((narrow @ narrow.T).toarray(), (rows @ rows.T).toarray())
+    kept = np.unique(rows.indices)
+    assert np.array_equal(narrow.toarray(), rows.toarray()[:, kept])
+    empty = used_columns(wide[[0]][:, :0])
+    assert empty.shape == (1, 0)
