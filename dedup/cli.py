@@ -202,16 +202,15 @@ def field_names(options: dict[str, Any]) -> FieldNames:
     )
 
 
-def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
-    """Read the inputs and run the pipeline; write the rejects file when skipping."""
+def _run(options: dict[str, Any], *, cluster: bool = True, keep_input: bool = True) -> Result:
+    """Read the inputs and run the pipeline (see api.run_files); write rejects when skipping."""
     check_rejects(options)
     if options["on_error"] == "fail" and options["rejects"] is not None:
         click.echo("Warning: --rejects has no effect without --on-error skip.", err=True)
     fields = field_names(options)
     progress = ProgressPrinter() if wanted(options.get("quiet", False)) else None
-    result = api.run_files(
-        options["inputs"], _config(options), fields=fields, cluster=cluster, progress=progress
-    )
+    steps: dict[str, Any] = {"cluster": cluster, "progress": progress, "keep_input": keep_input}
+    result = api.run_files(options["inputs"], _config(options), fields=fields, **steps)
     if options["rejects"] is not None:
         write_rejects(options["rejects"], result.rejected)
     if result.rejected:
@@ -287,7 +286,8 @@ def run(fmt: str, output: str | None, color: bool | None, **options: Any) -> Non
     record; an input field named like one of these annotations is kept as input_<name>.
     """
     flags = {k: options.pop(k) for k in ("with_input", "with_text", "drop_duplicates")}
-    result = _run(options)
+    text_shown = fmt not in ("json", "jsonl") or flags["with_input"] or flags["with_text"]
+    result = _run(options, keep_input=bool(text_shown))  # without, the texts are freed early
     if fmt != "jsonl" and any(flags.values()):
         click.echo(
             "Warning: --with-input, --with-text and --drop-duplicates need --format jsonl.",
@@ -332,7 +332,7 @@ def near(fmt: str, output: str | None, engine: str, spark_master: str, **options
             raise click.UsageError("--engine spark writes --format jsonl only.")
         _write(near_with_spark(options, spark_master), output)
         return
-    result = _run(options, cluster=False)
+    result = _run(options, cluster=False, keep_input=fmt == "text")
     if fmt == "text":
         _write(to_text(result), output)
         return
@@ -378,7 +378,7 @@ def paragraphs(fmt: str, output: str | None, **options: Any) -> None:
 @_fail_cleanly
 def cluster(fmt: str, output: str | None, **options: Any) -> None:
     """Group articles into events and stories (copies join their original's)."""
-    result = _run(options)
+    result = _run(options, keep_input=fmt not in ("jsonl", "json"))
     if fmt == "jsonl":
         lines = (
             json.dumps({"id": a.id, "event": a.event, "story": a.story}, ensure_ascii=False) + "\n"
