@@ -10,7 +10,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,10 +223,10 @@ def _run(options: dict[str, Any], *, cluster: bool = True, keep_input: bool = Tr
     return result
 
 
-def _write(text: str, output: str | None) -> None:
-    """Write ``text`` to ``output`` (atomically) or standard output."""
+def _write(text: str | Iterable[str], output: str | None) -> None:
+    """Write ``text`` (or its pieces, one by one) to ``output`` (atomically) or standard output."""
     with atomic_output(output) as stream:
-        stream.write(text)
+        stream.writelines([text] if isinstance(text, str) else text)
 
 
 def _use_color(output: str | None, color: bool | None) -> bool:
@@ -237,8 +237,8 @@ def _use_color(output: str | None, color: bool | None) -> bool:
     return output in (None, "-") and sys.stdout.isatty()
 
 
-def _jsonl(result: Result, **flags: bool) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in iter_records(result, **flags))
+def _jsonl(result: Result, **flags: bool) -> Iterator[str]:  # lines: no copy of the whole output
+    return (json.dumps(r, ensure_ascii=False) + "\n" for r in iter_records(result, **flags))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -344,7 +344,7 @@ def near(fmt: str, output: str | None, engine: str, spark_master: str, **options
         + "\n"
         for a in result.articles
     )
-    _write("".join(lines), output)
+    _write(lines, output)
 
 
 @cli.command()
@@ -384,7 +384,7 @@ def cluster(fmt: str, output: str | None, **options: Any) -> None:
             json.dumps({"id": a.id, "event": a.event, "story": a.story}, ensure_ascii=False) + "\n"
             for a in result.articles
         )
-        _write("".join(lines), output)
+        _write(lines, output)
     elif fmt == "json":
         _write(to_json(result), output)
     elif fmt == "markdown":
