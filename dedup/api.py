@@ -93,9 +93,16 @@ def run_files(
     fields: FieldNames | None = None,
     cluster: bool = True,
     progress: Progress | None = None,
+    keep_input: bool = True,
 ) -> Result:
-    """Read ``inputs`` (see :func:`read`) and run the pipeline on them."""
+    """Read ``inputs`` (see :func:`read`) and run the pipeline on them.
+
+    ``keep_input=False`` drops the texts and input fields from the result once they are used
+    (see :func:`dedup.pipeline.run`), for callers that write no text.
+    """
     config = config or PipelineConfig()
     rejected: list[Rejected] = []
     docs = read(inputs, fields=fields, on_error=config.on_error, rejected=rejected)
-    return pipeline.run(docs, config, rejected=rejected, cluster=cluster, progress=progress)
+    return pipeline.run(
+        docs, config, rejected=rejected, cluster=cluster, progress=progress, keep_input=keep_input
+    )

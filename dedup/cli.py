@@ -10,7 +10,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -202,16 +202,15 @@ def field_names(options: dict[str, Any]) -> FieldNames:
     )
 
 
-def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
-    """Read the inputs and run the pipeline; write the rejects file when skipping."""
+def _run(options: dict[str, Any], *, cluster: bool = True, keep_input: bool = True) -> Result:
+    """Read the inputs and run the pipeline (see api.run_files); write rejects when skipping."""
     check_rejects(options)
     if options["on_error"] == "fail" and options["rejects"] is not None:
         click.echo("Warning: --rejects has no effect without --on-error skip.", err=True)
     fields = field_names(options)
     progress = ProgressPrinter() if wanted(options.get("quiet", False)) else None
-    result = api.run_files(
-        options["inputs"], _config(options), fields=fields, cluster=cluster, progress=progress
-    )
+    steps: dict[str, Any] = {"cluster": cluster, "progress": progress, "keep_input": keep_input}
+    result = api.run_files(options["inputs"], _config(options), fields=fields, **steps)
     if options["rejects"] is not None:
         write_rejects(options["rejects"], result.rejected)
     if result.rejected:
@@ -224,10 +223,10 @@ def _run(options: dict[str, Any], *, cluster: bool = True) -> Result:
     return result
 
 
-def _write(text: str, output: str | None) -> None:
-    """Write ``text`` to ``output`` (atomically) or standard output."""
+def _write(text: str | Iterable[str], output: str | None) -> None:
+    """Write ``text`` (or its pieces, one by one) to ``output`` (atomically) or standard output."""
     with atomic_output(output) as stream:
-        stream.write(text)
+        stream.writelines([text] if isinstance(text, str) else text)
 
 
 def _use_color(output: str | None, color: bool | None) -> bool:
@@ -238,8 +237,8 @@ def _use_color(output: str | None, color: bool | None) -> bool:
     return output in (None, "-") and sys.stdout.isatty()
 
 
-def _jsonl(result: Result, **flags: bool) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in iter_records(result, **flags))
+def _jsonl(result: Result, **flags: bool) -> Iterator[str]:  # lines: no copy of the whole output
+    return (json.dumps(r, ensure_ascii=False) + "\n" for r in iter_records(result, **flags))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -287,7 +286,8 @@ def run(fmt: str, output: str | None, color: bool | None, **options: Any) -> Non
     record; an input field named like one of these annotations is kept as input_<name>.
     """
     flags = {k: options.pop(k) for k in ("with_input", "with_text", "drop_duplicates")}
-    result = _run(options)
+    text_shown = fmt not in ("json", "jsonl") or flags["with_input"] or flags["with_text"]
+    result = _run(options, keep_input=bool(text_shown))  # without, the texts are freed early
     if fmt != "jsonl" and any(flags.values()):
         click.echo(
             "Warning: --with-input, --with-text and --drop-duplicates need --format jsonl.",
@@ -332,7 +332,7 @@ def near(fmt: str, output: str | None, engine: str, spark_master: str, **options
             raise click.UsageError("--engine spark writes --format jsonl only.")
         _write(near_with_spark(options, spark_master), output)
         return
-    result = _run(options, cluster=False)
+    result = _run(options, cluster=False, keep_input=fmt == "text")
     if fmt == "text":
         _write(to_text(result), output)
         return
@@ -344,7 +344,7 @@ def near(fmt: str, output: str | None, engine: str, spark_master: str, **options
         + "\n"
         for a in result.articles
     )
-    _write("".join(lines), output)
+    _write(lines, output)
 
 
 @cli.command()
@@ -378,13 +378,13 @@ def paragraphs(fmt: str, output: str | None, **options: Any) -> None:
 @_fail_cleanly
 def cluster(fmt: str, output: str | None, **options: Any) -> None:
     """Group articles into events and stories (copies join their original's)."""
-    result = _run(options)
+    result = _run(options, keep_input=fmt not in ("jsonl", "json"))
     if fmt == "jsonl":
         lines = (
             json.dumps({"id": a.id, "event": a.event, "story": a.story}, ensure_ascii=False) + "\n"
             for a in result.articles
         )
-        _write("".join(lines), output)
+        _write(lines, output)
     elif fmt == "json":
         _write(to_json(result), output)
     elif fmt == "markdown":

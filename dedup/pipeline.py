@@ -7,10 +7,11 @@ each command of the CLI is a slice of it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -56,6 +57,7 @@ class _Timer:
 
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
+_NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 
 
 def _split_origin(origin: str) -> tuple[str, int]:
@@ -159,6 +161,7 @@ def run(
     rejected: Iterable[Rejected] = (),
     cluster: bool = True,
     progress: Progress | None = None,
+    keep_input: bool = True,
 ) -> Result:
     """Run the whole pipeline.
 
@@ -171,6 +174,12 @@ def run(
             story (``dedup near`` and ``dedup paragraphs`` skip it).
         progress: Called as ``progress(stage, done, total)`` during long stages (the CLI
             draws a progress line with it); nothing is reported when None.
+        keep_input: Keep each document's text and input fields in the result. With False they
+            are dropped once the paragraph stage has used them (``Result.documents`` hold
+            empty ``text`` and ``fields``, ``ArticleResult.cleaned_text`` is empty; every other
+            figure is the same), which saves about the size of the input in memory: for callers
+            that write no text (the CLI's JSON and JSONL reports without ``--with-input`` or
+            ``--with-text``).
 
     Returns:
         The result: one :class:`~dedup.types.ArticleResult` per document, in input order, and
@@ -196,6 +205,8 @@ def run(
         corpus = clean_paragraphs(
             docs, config, hasher, progress, vocabulary=vocabulary, names=cluster
         )
+    if not keep_input:
+        drop_input(docs)
     with timer.stage("near_duplicates"):
         finder = NearDuplicateFinder(config.neardup, shingles=config.shingles).fit(
             corpus.shingles,
@@ -247,7 +258,7 @@ def run(
             event=f"e{event_of[i] + 1}",
             story=f"s{story_of[i] + 1}",
             removed=corpus.removed[i],
-            cleaned_text=corpus.cleaned(i, doc).text,
+            cleaned_text=_cleaned_text(corpus, i, doc) if keep_input else "",
         )
         for i, doc in enumerate(docs)
     )
@@ -272,6 +283,23 @@ def run(
         stories=len(stories),
     )
     return Result(tuple(docs), articles, groups, events, stories, tuple(rejects), stats)
+
+
+def _cleaned_text(corpus: CleanedCorpus, position: int, doc: Document) -> str:
+    """The cleaned text of ``doc``: its text itself (no second copy) when nothing was cut."""
+    text = corpus.cleaned(position, doc).text
+    return doc.text if text == doc.text else text
+
+
+def drop_input(docs: list[Document]) -> None:
+    """Replace each document of ``docs`` by a copy without its text and input fields.
+
+    Frees the memory of the texts (one at a time, so no two copies of the corpus are held).
+    """
+    for position, doc in enumerate(docs):
+        docs[position] = Document(
+            doc.id, "", doc.title, doc.source, doc.published, doc.url, _NO_FIELDS, doc.origin
+        )
 
 
 def _clusters(
