@@ -346,12 +346,16 @@ def measure(idea: str, corpora: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Measure the chosen ideas beside the shipped defaults; print a table and JSON lines."""
+def main(argv: list[str] | None = None, extra: dict[str, dict[str, Any]] | None = None) -> int:
+    """Measure the chosen ideas beside the shipped defaults; print a table and JSON lines.
+
+    ``extra`` ideas (another script's) are registered and measured unless ``--ideas`` is given.
+    """
+    IDEAS.update(extra or {})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the corpora")
     parser.add_argument(
-        "--ideas", default=",".join(IDEAS), help=f"comma-separated, of: {', '.join(IDEAS)}"
+        "--ideas", default=",".join(extra or IDEAS), help=f"comma-separated, of: {', '.join(IDEAS)}"
     )
     parser.add_argument(
         "--corpora",

@@ -245,11 +245,7 @@ MORE: dict[str, dict[str, Any]] = {
 
 def main(argv: list[str] | None = None) -> int:
     """Register these ideas and run ``quality_ideas.main`` (all of them unless --ideas)."""
-    ideas.IDEAS.update(MORE)
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(a == "--ideas" or a.startswith("--ideas=") for a in argv):
-        argv += ["--ideas", ",".join(MORE)]
-    return ideas.main(argv)
+    return ideas.main(argv, extra=MORE)
 
 
 if __name__ == "__main__":

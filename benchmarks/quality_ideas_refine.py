@@ -302,11 +302,7 @@ REFINE: dict[str, dict[str, Any]] = {
 
 def main(argv: list[str] | None = None) -> int:
     """Register these ideas and run ``quality_ideas.main`` (all of them unless --ideas)."""
-    ideas.IDEAS.update(REFINE)
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(a == "--ideas" or a.startswith("--ideas=") for a in argv):
-        argv += ["--ideas", ",".join(REFINE)]
-    return ideas.main(argv)
+    return ideas.main(argv, extra=REFINE)
 
 
 if __name__ == "__main__":
