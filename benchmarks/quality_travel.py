@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality_ideas as ideas
 import quality_ideas_more as more
 import quality_ideas_refine as refine
+import quality_ideas_stories as stories
 from quality import load
 from syndication import DEFAULT_DATA
 
@@ -127,7 +128,7 @@ def score(corpus: dict[str, Any], stories: np.ndarray, events: np.ndarray) -> di
 
 def run_idea(name: str, corpus: dict[str, Any], shipped: Any) -> tuple[Any, ...]:
     """Stories, events (and more) of one idea of ``quality_ideas``/``quality_ideas_more``."""
-    spec = {**ideas.IDEAS, **more.MORE, **refine.REFINE}[name]
+    spec = {**ideas.IDEAS, **more.MORE, **refine.REFINE, **stories.STORIES}[name]
     matrix = spec["matrix"](corpus) if "matrix" in spec else shipped
     if "cluster" in spec:
         return spec["cluster"](corpus, matrix)
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     candidates = csv_list(args.candidates, str)
     families = csv_list(args.families, str)
-    known = {**ideas.IDEAS, **more.MORE, **refine.REFINE}
+    known = {**ideas.IDEAS, **more.MORE, **refine.REFINE, **stories.STORIES}
     unknown = [c for c in candidates if c not in known]
     unknown += [f for f in families if f not in FAMILIES]
     if unknown:

@@ -266,7 +266,13 @@ class EventStoryClusterer:
         if n:
             background = background_similarity(self.matrix_)
             median = 0.0 if background is None else background[0]
-            story_of = split_merged(self.matrix_, story_of, median, max_rows=_DENSE_EVENT_ROWS)
+            story_of = split_merged(
+                self.matrix_,
+                story_of,
+                median,
+                max_rows=_DENSE_EVENT_ROWS,
+                cut=1.0 - self.story_threshold_,
+            )
         members_of: dict[int, list[int]] = {}
         for i, story in enumerate(story_of):
             members_of.setdefault(int(story), []).append(i)

@@ -17,6 +17,15 @@ the background median is the one the cut heights come from
 (:func:`dedup.cluster.background_similarity`), and the rule compares the clusters' own
 densities. A cluster whose parts are about as close across as within (one story told from
 several angles, whose links stand far above chance) stays whole.
+
+A cluster that could hold two typical stories of its corpus is held to a stricter bar: when
+both parts are at least as large as the story a median article of the corpus sits in (its
+cluster size weighted by articles, and three), the parts are also kept apart when the link
+across lies closer to the corpus' story cut (the similarity average link had to reach) than to
+the looser part's density: ``c - cut < a - c``. Where stories hold three articles (KTLAB),
+two of one kind merged at a link just past the cut (a plane crash and its black box found)
+are parted; where one story holds a dozen (an ECB+ event), halves of one event told from two
+angles are not candidates, as neither half is a typical story.
 """
 
 from __future__ import annotations
@@ -51,12 +60,21 @@ def _mean_within(similarity: np.ndarray) -> float:
     return float((similarity.sum() - np.trace(similarity)) / (n * (n - 1)))
 
 
-def split_parts(similarity: np.ndarray, background: float) -> np.ndarray:
+def split_parts(
+    similarity: np.ndarray,
+    background: float,
+    *,
+    cut: float | None = None,
+    typical_rows: float = float("inf"),
+) -> np.ndarray:
     """Cut one cluster at its top merges while the parts stand apart (see the module doc).
 
     Args:
         similarity: Cosine similarities of the cluster's articles (square, symmetric, 0-1).
         background: The corpus' median pair similarity (0-1).
+        cut: The story cut as a similarity (0-1; ``1 - story height``), for the parts of at
+            least ``typical_rows`` articles; None leaves only the background rule.
+        typical_rows: Size of a typical story of the corpus (articles, 3 or more).
 
     Returns:
         A part number (0-based) for each article; all 0 when the cluster stays whole.
@@ -84,15 +102,36 @@ def split_parts(similarity: np.ndarray, background: float) -> np.ndarray:
             _mean_within(similarity[np.ix_(one, one)]), _mean_within(similarity[np.ix_(two, two)])
         )
         across = float(similarity[np.ix_(one, two)].mean())
-        if across - background < looser - across:
+        stricter = cut is not None and min(len(one), len(two)) >= typical_rows
+        if across - background < looser - across or (stricter and across - cut < looser - across):
             parts[two] = count
             count += 1
             pending += [one, two]
     return parts
 
 
+def typical_story_rows(labels: np.ndarray) -> float:
+    """The size of the cluster a median row sits in (cluster sizes weighted by rows), and 3.
+
+    Example:
+        >>> typical_story_rows(np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3]))
+        3.0
+        >>> typical_story_rows(np.repeat(np.arange(3), 12))
+        12.0
+    """
+    _, counts = np.unique(labels, return_counts=True)
+    if not len(counts):
+        return float(_MIN_PART_ROWS)
+    return max(float(_MIN_PART_ROWS), float(np.median(np.repeat(counts, counts))))
+
+
 def split_merged(
-    matrix: sp.csr_matrix, labels: np.ndarray, background: float, *, max_rows: int
+    matrix: sp.csr_matrix,
+    labels: np.ndarray,
+    background: float,
+    *,
+    max_rows: int,
+    cut: float | None = None,
 ) -> np.ndarray:
     """Cut every cluster that two subjects share (see the module doc).
 
@@ -102,6 +141,9 @@ def split_merged(
         background: The corpus' median pair similarity (0-1).
         max_rows: Clusters larger than this stay whole (each split costs a dense matrix of the
             cluster's size squared).
+        cut: The story cut as a similarity (``1 - story height``, 0-1): parts at least as
+            large as a typical story (:func:`typical_story_rows` of ``labels``) are also
+            parted when their link is nearer it than their density; None: never.
 
     Returns:
         New labels (n integers, not renumbered): each part split off takes a fresh label.
@@ -113,12 +155,13 @@ def split_merged(
     _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     members = np.split(np.argsort(inverse, kind="stable"), np.cumsum(counts)[:-1])
     fresh = int(labels.max()) + 1
+    typical = typical_story_rows(labels)
     for rows in members:
         if not 2 * _MIN_PART_ROWS <= len(rows) <= max_rows:
             continue
         block = used_columns(matrix[rows])  # the product costs no corpus-wide column
         similarity = (block @ block.T).toarray().astype(np.float64)
-        parts = split_parts(similarity, background)
+        parts = split_parts(similarity, background, cut=cut, typical_rows=typical)
         for part in range(1, int(parts.max()) + 1):
             result[rows[parts == part]] = fresh
             fresh += 1

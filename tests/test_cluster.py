@@ -59,7 +59,7 @@ def test_blocked_clustering_equals_exact_average_link(seed, threshold, strays):
     if strays:  # the strays join their closest neighbour's cluster, as dedup.strays says
         exact = attach_strays(exact, *dense_pairs(squareform(distances), threshold))
     median, _ = background_similarity(clusterer.matrix_)  # then merged stories parted again
-    exact = split_merged(clusterer.matrix_, exact, median, max_rows=len(docs))
+    exact = split_merged(clusterer.matrix_, exact, median, max_rows=len(docs), cut=1 - threshold)
     assert partition(clusterer.story_labels_) == partition(exact)
     assert partition(clusterer.event_labels_) == partition(exact)
 

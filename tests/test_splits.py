@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from dedup import cluster
 from dedup.cluster import EventStoryClusterer
-from dedup.splits import split_merged, split_parts
+from dedup.splits import split_merged, split_parts, typical_story_rows
 
 
 def _blocks(sizes: list[int], inside: float, across: float) -> np.ndarray:
@@ -69,25 +69,54 @@ def test_split_merged_only_touches_clusters_it_may_split():
     assert set(result[:6].tolist()) & {5, 9} == set()  # fresh labels, no collision
 
 
-def _two_fires(shared_terms: int) -> list[list[str]]:
-    """Two stories of one kind (``shared_terms`` words in common) among 40 unrelated articles."""
+def test_parts_of_a_typical_story_size_are_held_to_the_cut():
+    # a = 0.8, c = 0.45, median 0: the background rule keeps them (0.45 > 0.35); the cut
+    # 0.4 parts them (0.05 < 0.35) when each part is as large as a typical story.
+    similarity = _blocks([3, 3], 0.8, 0.45)
+    assert split_parts(similarity, 0.0, cut=0.4, typical_rows=3).tolist() == [0, 0, 0, 1, 1, 1]
+    assert split_parts(similarity, 0.0, cut=0.4, typical_rows=4).tolist() == [0] * 6
+    assert split_parts(similarity, 0.0, cut=0.05, typical_rows=3).tolist() == [0] * 6
+    assert split_parts(similarity, 0.0, typical_rows=3).tolist() == [0] * 6  # no cut given
+
+
+def test_typical_story_rows_is_the_median_articles_cluster_size():
+    assert typical_story_rows(np.arange(50)) == 3.0  # singletons: never under three
+    labels = np.concatenate([np.repeat(np.arange(4), 12), 100 + np.arange(40)])
+    assert typical_story_rows(labels) == 12.0  # 48 of 88 rows sit in stories of 12
+    assert typical_story_rows(np.array([], dtype=np.int64)) == 3.0
+
+
+def _two_fires(shared_terms: int, other_stories: int = 0) -> list[list[str]]:
+    """Two stories of one kind (``shared_terms`` words in common) among 40 unrelated articles.
+
+    With ``other_stories``, as many unrelated stories of 12 articles each come after them.
+    """
     rng = np.random.RandomState(0)
     noise = [f"w{i}" for i in range(3000)]
     shared = [f"fire{i}" for i in range(shared_terms)]
 
-    def story(tag: str) -> list[list[str]]:
+    def story(tag: str, size: int = 6) -> list[list[str]]:
         own = [f"{tag}{i}" for i in range(12)]
         return [
-            shared + list(rng.choice(own, 8, replace=False)) + list(rng.choice(noise, 10))
-            for _ in range(6)
+            shared * (tag in "ab")
+            + list(rng.choice(own, 8, replace=False))
+            + list(rng.choice(noise, 10))
+            for _ in range(size)
         ]
 
-    return story("a") + story("b") + [list(rng.choice(noise, 30)) for _ in range(40)]
+    others = [doc for i in range(other_stories) for doc in story(f"other{i}_", 12)]
+    return story("a") + story("b") + others + [list(rng.choice(noise, 30)) for _ in range(40)]
 
 
-@pytest.mark.parametrize(("shared_terms", "parted"), [(6, True), (8, False)])
-def test_clusterer_parts_two_stories_average_link_merged(shared_terms, parted):
-    docs = _two_fires(shared_terms)
+@pytest.mark.parametrize(
+    ("shared_terms", "other_stories", "parted"),
+    [(6, 0, True), (8, 0, True), (13, 0, False), (8, 5, False)],
+)
+def test_clusterer_parts_two_stories_average_link_merged(shared_terms, other_stories, parted):
+    # 6 shared terms: parted by the background rule; 8: by the cut, as a typical story of
+    # this corpus is a single article (the parts of 6 are typical); 13: linked past both bars;
+    # 8 among stories of 12: parts of 6 are not typical stories, the background rule keeps them.
+    docs = _two_fires(shared_terms, other_stories)
     inputs = {"titles": [[]] * len(docs), "published": [None] * len(docs)}
     with mock.patch.object(cluster, "split_merged", lambda matrix, labels, *_, **__: labels):
         merged = EventStoryClusterer().fit(docs, **inputs)
