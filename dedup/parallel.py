@@ -12,10 +12,12 @@ alone, so the output is byte-identical whatever the number of workers.
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,6 +126,33 @@ def clean_task(
     With ``names``, also each article's name sequences
     (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text).
     """
+    with _without_gc():
+        return _clean_task(cleaner, config, articles, names)
+
+
+@contextmanager
+def _without_gc() -> Iterator[None]:
+    """Hold off the cyclic garbage collector for a while (re-enabled after, if it was on).
+
+    A task makes a great many small lists and tuples and no reference cycle: the collections
+    their allocation sets off find nothing and cost about 6% of the stage.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _clean_task(
+    cleaner: ParagraphCleaner,
+    config: PipelineConfig,
+    articles: Sequence[Article],
+    names: bool,
+) -> PackedTask:
+    """:func:`clean_task` (with the garbage collector held off)."""
     prepared = cleaner.prepare_many([article[1:] for article in articles])
     cleaner.mark_boilerplate(prepared)
     vocabulary: defaultdict[str, int] = defaultdict(itertools.count().__next__)
@@ -156,7 +185,7 @@ def clean_task(
     runs = np.array(counts, dtype=np.int64)
     flat = np.concatenate([_EMPTY, *kept_hashes])
     shingle_sets = [s[:cap] for s in shingles_of_runs(flat, runs, k)]
-    signatures = Permutations(config.shingles.num_perm, config.shingles.seed).signatures(
+    signatures = Permutations.cached(config.shingles.num_perm, config.shingles.seed).signatures(
         shingle_sets
     )
     return PackedTask(

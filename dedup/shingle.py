@@ -246,6 +246,15 @@ class Permutations:
             start = stop
         return out
 
+    @staticmethod
+    @functools.lru_cache(maxsize=16)
+    def cached(num_perm: int, seed: int) -> Permutations:
+        """The permutations of ``(num_perm, seed)``, drawn once per process (read only).
+
+        Drawing them costs more than the signatures of a small source's paragraphs.
+        """
+        return Permutations(num_perm, seed)
+
     def lean_minhash(self, signature: np.ndarray) -> LeanMinHash:
         """Wrap one signature row for datasketch's LSH index."""
         return LeanMinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
