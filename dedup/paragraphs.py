@@ -137,12 +137,14 @@ def containments(sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int]]) -
     """
     if not pairs:
         return []
-    values = [np.unique(s) for s in sets]
-    sizes = np.array([len(v) for v in values], dtype=np.int64)
-    _, ranks = np.unique(np.concatenate([_EMPTY, *values]), return_inverse=True)
+    lengths = [len(s) for s in sets]
+    _, ranks = np.unique(np.concatenate([_EMPTY, *sets]), return_inverse=True)
     width = len(ranks) + 1
+    owner = np.repeat(np.arange(len(sets), dtype=np.int64), lengths)
+    keys = np.unique(owner * width + ranks)  # (set, rank of a value): sorted, repeats once
+    sizes = np.bincount(keys // width, minlength=len(sets))
+    ranks = keys % width
     starts = np.concatenate(([0], np.cumsum(sizes)))
-    keys = np.repeat(np.arange(len(values), dtype=np.int64), sizes) * width + ranks  # sorted
     first, second = np.array(pairs, dtype=np.int64).reshape(-1, 2).T
     small = np.where(sizes[first] <= sizes[second], first, second)  # looked up in the other
     other = first + second - small
