@@ -116,52 +116,6 @@ def split_self_repeat(
     return None
 
 
-def _sample(hosts: list[int]) -> list[int]:
-    """The hosts (sorted) compared when checking that they differ: at most ``_OVERLAP_SAMPLE``."""
-    return hosts[:: max(1, len(hosts) // _OVERLAP_SAMPLE)][:_OVERLAP_SAMPLE]
-
-
-def containments(sets: Sequence[np.ndarray], pairs: Sequence[tuple[int, int]]) -> list[float]:
-    """The containment of each pair of sets (as :func:`~dedup.shingle.jaccard_containment`).
-
-    One numpy pass for all pairs instead of a few numpy calls per pair: each set's values
-    are ranked among all of them, and the values of the smaller set of every pair are looked
-    up as ``(other set, rank)`` keys in one sorted array of every set's keys.
-
-    Args:
-        sets: uint64 values of each set (any order, repeats count once).
-        pairs: ``(a, b)`` indices into ``sets``.
-
-    Returns:
-        ``|a & b| / min(|a|, |b|)`` of each pair (0-1; 0.0 when either set is empty).
-    """
-    if not pairs:
-        return []
-    lengths = [len(s) for s in sets]
-    _, ranks = np.unique(np.concatenate([_EMPTY, *sets]), return_inverse=True)
-    width = len(ranks) + 1
-    owner = np.repeat(np.arange(len(sets), dtype=np.int64), lengths)
-    keys = np.unique(owner * width + ranks)  # (set, rank of a value): sorted, repeats once
-    sizes = np.bincount(keys // width, minlength=len(sets))
-    ranks = keys % width
-    starts = np.concatenate(([0], np.cumsum(sizes)))
-    first, second = np.array(pairs, dtype=np.int64).reshape(-1, 2).T
-    small = np.where(sizes[first] <= sizes[second], first, second)  # looked up in the other
-    other = first + second - small
-    counts = sizes[small]
-    # Every value of each pair's smaller set, keyed by the larger set.
-    pair_of = np.repeat(np.arange(len(pairs)), counts)
-    offsets = np.concatenate(([0], np.cumsum(counts)))
-    at = np.arange(offsets[-1]) - offsets[pair_of] + starts[small][pair_of]
-    queries = other[pair_of] * width + ranks[at]
-    where = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
-    shared = np.bincount(pair_of, weights=keys[where] == queries, minlength=len(pairs))
-    return [
-        int(n) / int(size) if size else 0.0
-        for n, size in zip(shared.tolist(), counts.tolist(), strict=True)
-    ]
-
-
 class ParagraphCleaner:
     """Finds and removes repeated and boilerplate paragraphs over a whole corpus.
 
@@ -312,23 +266,26 @@ class ParagraphCleaner:
             for k in members:
                 for d, _ in places[keys[k]]:
                     members_of_doc[d].add(root)
+        words: dict[int, np.ndarray] = {}  # host -> every shingle of its text, built when needed
+
+        shared: dict[tuple[int, int], float] = {}  # host pair -> containment of their words
+
+        def text_overlap(a: int, b: int) -> float:
+            if (a, b) not in shared:
+                for d in (a, b):
+                    if d not in words:
+                        words[d] = np.unique(np.concatenate([_EMPTY, *docs[d].shingles]))
+                shared[a, b] = jaccard_containment(words[a], words[b])[1]
+            return shared[a, b]
+
         min_docs = self.config.boilerplate_min_docs
-        found = []  # (members, hosts) of the clusters found in enough articles
         for members in clusters.values():
             if len(members) == 1 and len(places[keys[members[0]]]) < min_docs:
                 continue  # one paragraph in fewer places than needed (the common case)
             hosts = sorted({d for k in members for d, _ in places[keys[k]]})
-            if len(hosts) >= min_docs:
-                found.append((members, hosts))
-        # The containment of the words of every pair of hosts sampled, all in one pass.
-        pairs = sorted({p for _, hosts in found for p in combinations(_sample(hosts), 2)})
-        sampled = sorted({d for pair in pairs for d in pair})
-        row = {d: r for r, d in enumerate(sampled)}
-        words = [np.concatenate([_EMPTY, *docs[d].shingles]) for d in sampled]
-        overlaps = containments(words, [(row[a], row[b]) for a, b in pairs])
-        shared = dict(zip(pairs, overlaps, strict=True))
-        for members, hosts in found:
-            overlap = self._hosts_overlap(hosts, members_of_doc, lambda a, b: shared[a, b])
+            if len(hosts) < min_docs:
+                continue
+            overlap = self._hosts_overlap(hosts, members_of_doc, text_overlap)
             if overlap >= self.config.boilerplate_max_overlap:
                 continue
             note = f"{len(hosts)} articles of {source}"
@@ -349,7 +306,8 @@ class ParagraphCleaner:
         changed in most paragraphs) share few identical paragraphs but most of their words, so
         the second mean keeps their content from passing for boilerplate.
         """
-        pairs = list(combinations(_sample(hosts), 2))
+        sample = hosts[:: max(1, len(hosts) // _OVERLAP_SAMPLE)][:_OVERLAP_SAMPLE]
+        pairs = list(combinations(sample, 2))
         paragraphs = [
             len(members_of_doc[a] & members_of_doc[b]) / len(members_of_doc[a] | members_of_doc[b])
             for a, b in pairs

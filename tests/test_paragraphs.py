@@ -1,12 +1,10 @@
 import gc
 
-import numpy as np
 from conftest import body
 
 from dedup.config import PipelineConfig
-from dedup.paragraphs import ParagraphCleaner, containments, split_paragraphs, split_self_repeat
+from dedup.paragraphs import ParagraphCleaner, split_paragraphs, split_self_repeat
 from dedup.parallel import clean_task
-from dedup.shingle import jaccard_containment
 
 FOOTER = ["Ý kiến bạn đọc", "Đang cập nhật dữ liệu !"]
 TEASERS = [
@@ -94,16 +92,6 @@ def test_edited_copies_from_one_source_keep_their_content():
         assert [r.reason for r in cleaned[name].removed if r.reason == "boilerplate"] == []
     for i in range(3):  # the footer of the other articles is still boilerplate
         assert [r.text for r in cleaned[f"o{i}"].removed] == FOOTER
-
-
-def test_containments_equal_pairwise_containment():
-    rng = np.random.default_rng(5)
-    sets = [rng.integers(0, 60, size=n).astype(np.uint64) for n in (0, 1, 5, 30, 40, 80, 80)]
-    sets.append(np.array([2**64 - 1, 2**63, 7, 7], dtype=np.uint64))  # extreme values, repeats
-    pairs = [(a, b) for a in range(len(sets)) for b in range(len(sets))]
-    expected = [jaccard_containment(np.unique(sets[a]), np.unique(sets[b]))[1] for a, b in pairs]
-    assert containments(sets, pairs) == expected  # exact: the same integer division
-    assert containments(sets, []) == []
 
 
 def test_boilerplate_check_leaves_the_garbage_collector_as_found():
