@@ -90,10 +90,33 @@ def _maybe_not_nfc() -> str:
             chars.add(chr(int(decomposition[1], 16)))
     chars.update(map(chr, range(0x1161, 0x1176)))  # Hangul vowels (composed by rule)
     chars.update(map(chr, range(0x11A8, 0x11C3)))  # Hangul trailing consonants
-    return f"[{re.escape(''.join(sorted(chars)))}]|[\U00010000-\U0010ffff]"
+    return _with_astral("".join(sorted(chars)))
+
+
+def _with_astral(chars: str) -> str:
+    """A regex class of ``chars`` (of the BMP) and every character past it.
+
+    One class: the regex engine tests it as one table lookup, twice as fast as an alternation.
+    """
+    return f"[{re.escape(chars)}\U00010000-\U0010ffff]"
 
 
 _MAYBE_NOT_NFC = re.compile(_maybe_not_nfc())
+
+
+def _maybe_not_nfc_folded() -> str:
+    """A regex (its source) of the characters that may keep a text or its case folding from NFC.
+
+    Those of :func:`_maybe_not_nfc`, and those whose case folding holds one of them (``İ``
+    folds to ``i`` and a combining dot). A text with none of them is NFC, and so is its case
+    folding: one search tells both.
+    """
+    maybe = _MAYBE_NOT_NFC.search
+    chars = (chr(code) for code in range(0x10000))
+    return _with_astral("".join(c for c in chars if maybe(c) or maybe(c.casefold())))
+
+
+_MAYBE_NOT_NFC_FOLDED = re.compile(_maybe_not_nfc_folded())
 _MAYBE_NOT_NFC_RUN = re.compile(f"(?:{_MAYBE_NOT_NFC.pattern})+")
 _MAX_STRETCHES = 32  # more, and one pass over the whole text is faster
 
@@ -180,12 +203,17 @@ def fold(text: str, config: NormConfig | None = None) -> str:
     config = config or NormConfig()
     # Zero-width characters go before NFC: one between a letter and its mark would otherwise
     # keep them apart until clean_whitespace, leaving non-NFC output (and tone pairs unseen).
-    text = nfc(_drop_zero_width(text))
+    text = _drop_zero_width(text)
+    # Text with none of these characters is NFC, case folded or not (nor does removing embed
+    # codes change that): no NFC step below but the one after moving tones has work to do.
+    plain = _MAYBE_NOT_NFC_FOLDED.search(text) is None
+    if not plain:
+        text = nfc(text)
     if config.strip_embeds:
         text = strip_embeds(text)
     if config.casefold:
         # Case folding can leave decomposed sequences (e.g. "İ"); NFC again keeps the output NFC.
-        text = nfc(text.casefold())
+        text = text.casefold() if plain else nfc(text.casefold())
     if config.tone_placement:
         if config.casefold:
             text, moved = _place_tones_counted(text)

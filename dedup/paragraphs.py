@@ -46,6 +46,7 @@ _OVERLAP_SAMPLE = 20  # articles sampled when checking that boilerplate hosts di
 _MAX_SELF_REPEAT_CHARS = 20_000
 _WORD = re.compile(r"\w+")
 _EMPTY = np.zeros(0, dtype=np.uint64)
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(slots=True)
@@ -62,6 +63,9 @@ class Paragraphs:
         trimmed: Index -> removal record of the second copy cut from a self-glued paragraph
             (the paragraph itself stays).
         hashes: 64-bit token hashes of each paragraph (so later stages need not hash again).
+        rows: The hasher's rows (:meth:`~dedup.shingle.Hasher.token_ids`) of the tokens of
+            every paragraph, one after the other (empty unless :meth:`ParagraphCleaner.prepare_many`
+            made it).
     """
 
     doc_id: str
@@ -72,6 +76,7 @@ class Paragraphs:
     removed: dict[int, RemovedParagraph] = field(default_factory=dict)
     trimmed: dict[int, RemovedParagraph] = field(default_factory=dict)
     hashes: list[np.ndarray] = field(default_factory=list)
+    rows: np.ndarray = field(default_factory=lambda: _NO_ROWS)
 
     def kept(self) -> list[int]:
         """Indices of the paragraphs still kept."""
@@ -153,7 +158,8 @@ class ParagraphCleaner:
         split = [self._split(text) for _, text, _, _ in articles]
         paragraphs = [tokens for _, tokens, _ in split for tokens in tokens]
         lengths = np.array([len(t) for t in paragraphs], dtype=np.int64)
-        flat = self.hasher.token_hashes([t for tokens in paragraphs for t in tokens])
+        rows = self.hasher.token_ids([t for tokens in paragraphs for t in tokens])
+        flat = self.hasher.hashes_of(rows)
         shingles = shingles_of_runs(flat, lengths, self.config.k)
         bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
         prepared = []
@@ -162,8 +168,9 @@ class ParagraphCleaner:
             last = first + len(tokens)
             hashes = [flat[bounds[i] : bounds[i + 1]] for i in range(first, last)]
             doc = Paragraphs(
-                doc_id, source, raw, tokens, shingles[first:last], trimmed=trimmed, hashes=hashes
-            )
+                doc_id, source, raw, tokens, shingles[first:last], trimmed=trimmed, hashes=hashes,
+                rows=rows[bounds[first] : bounds[last]],
+            )  # fmt: skip
             self._mark_title_echoes(doc, title)
             self._mark_repeats(doc)
             prepared.append(doc)
@@ -254,7 +261,7 @@ class ParagraphCleaner:
                 x = parent[x]
             return x
 
-        signatures = Permutations(self.config.num_perm, seed=1).signatures(shingles)
+        signatures = Permutations.cached(self.config.num_perm, 1).signatures(shingles)
         for other, k in lsh_candidates(signatures, self.config.threshold).tolist():
             if jaccard_containment(shingles[k], shingles[other])[0] >= self.config.threshold:
                 parent[find(k)] = find(other)
@@ -266,21 +273,26 @@ class ParagraphCleaner:
             for k in members:
                 for d, _ in places[keys[k]]:
                     members_of_doc[d].add(root)
-        words: dict[int, np.ndarray] = {}  # host -> every shingle of its text, built when needed
-
+        # Host -> every shingle of its text, built when needed: a Python set, since a set
+        # intersection costs less than numpy's calls for one pair of a few hundred hashes.
+        words: dict[int, set[int]] = {}
         shared: dict[tuple[int, int], float] = {}  # host pair -> containment of their words
 
         def text_overlap(a: int, b: int) -> float:
             if (a, b) not in shared:
                 for d in (a, b):
                     if d not in words:
-                        words[d] = np.unique(np.concatenate([_EMPTY, *docs[d].shingles]))
-                shared[a, b] = jaccard_containment(words[a], words[b])[1]
+                        words[d] = set(np.concatenate([_EMPTY, *docs[d].shingles]).tolist())
+                smaller = min(len(words[a]), len(words[b]))  # as jaccard_containment's
+                shared[a, b] = len(words[a] & words[b]) / smaller if smaller else 0.0
             return shared[a, b]
 
+        min_docs = self.config.boilerplate_min_docs
         for members in clusters.values():
+            if len(members) == 1 and len(places[keys[members[0]]]) < min_docs:
+                continue  # one paragraph in fewer places than needed (the common case)
             hosts = sorted({d for k in members for d, _ in places[keys[k]]})
-            if len(hosts) < self.config.boilerplate_min_docs:
+            if len(hosts) < min_docs:
                 continue
             overlap = self._hosts_overlap(hosts, members_of_doc, text_overlap)
             if overlap >= self.config.boilerplate_max_overlap:

@@ -51,10 +51,12 @@ class _TokenIds(dict[str, int]):
     def __init__(self) -> None:
         super().__init__()
         self.new: list[str] = []
+        self.strings: list[str] = []  # every token, by row
 
     def __missing__(self, token: str) -> int:
         position = self[token] = len(self)
         self.new.append(token)
+        self.strings.append(token)
         return position
 
 
@@ -73,12 +75,31 @@ class Hasher:
         """Return the 64-bit hash of each token, as a uint64 array."""
         if not tokens:
             return _EMPTY
+        return self.hashes_of(self.token_ids(tokens))
+
+    def token_ids(self, tokens: Sequence[str]) -> np.ndarray:
+        """The row of each token in this hasher's table (int64; new tokens are hashed now).
+
+        Rows number the distinct tokens in order of first sight, for this hasher only.
+        """
         ids = self._ids
         positions = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
         if ids.new:
             self._add(ids.new)
             ids.new = []
-        return self._table[positions]
+        return positions
+
+    def hashes_of(self, rows: np.ndarray) -> np.ndarray:
+        """The hashes of the tokens at ``rows`` (from :meth:`token_ids`), as a uint64 array."""
+        return self._table[rows]
+
+    def tokens(self) -> list[str]:
+        """Every token this hasher has seen, by row (the list itself: do not change it)."""
+        return self._ids.strings
+
+    def __len__(self) -> int:
+        """Distinct tokens seen."""
+        return len(self._ids)
 
     def _add(self, tokens: list[str]) -> None:
         """Hash the tokens just numbered (the last ``len(tokens)`` rows of the table)."""
@@ -245,6 +266,15 @@ class Permutations:
             out[present[start:stop]] = np.minimum.reduceat(permuted, starts, axis=1).T
             start = stop
         return out
+
+    @staticmethod
+    @functools.lru_cache(maxsize=16)
+    def cached(num_perm: int, seed: int) -> Permutations:
+        """The permutations of ``(num_perm, seed)``, drawn once per process (read only).
+
+        Drawing them costs more than the signatures of a small source's paragraphs.
+        """
+        return Permutations(num_perm, seed)
 
     def lean_minhash(self, signature: np.ndarray) -> LeanMinHash:
         """Wrap one signature row for datasketch's LSH index."""

@@ -123,3 +123,28 @@ def test_nfc_equals_unicodedata(text):
     assert nfc(text) == unicodedata.normalize("NFC", text)
     decomposed = unicodedata.normalize("NFD", text)
     assert nfc(decomposed) == unicodedata.normalize("NFC", decomposed)  # past 32 stretches too
+
+
+_FOLDS_NOT_NFC = st.lists(
+    st.sampled_from(["İ", "ǰ", "ΐ", "ẘ", "W\u030a", "I\u0307", "Ǹ", "ß", "oà", "q", " ", "x"])
+    | st.characters(),
+    max_size=30,
+).map("".join)
+
+
+@pytest.mark.parametrize(
+    "config", [NormConfig(), NormConfig(strip_embeds=False), NormConfig(tone_placement=False)]
+)
+@given(text=_FOLDS_NOT_NFC)
+def test_fold_equals_nfc_after_every_step(config, text):
+    # The reference normalizes after each step; fold skips the steps one search shows idle.
+    expected = unicodedata.normalize(
+        "NFC", "".join(c for c in text if c not in "\u200b\u200c\u200d\u2060\ufeff\u00ad")
+    )
+    if config.strip_embeds:
+        expected = strip_embeds(expected)
+    expected = unicodedata.normalize("NFC", expected.casefold())
+    if config.tone_placement:
+        expected = unicodedata.normalize("NFC", place_tones(expected))
+    assert fold(text, config) == expected
+    assert fold("W\u030a", config) == "ẘ"  # W with a ring is NFC; its folding is not

@@ -1,6 +1,10 @@
+import gc
+
 from conftest import body
 
+from dedup.config import PipelineConfig
 from dedup.paragraphs import ParagraphCleaner, split_paragraphs, split_self_repeat
+from dedup.parallel import clean_task
 
 FOOTER = ["Ý kiến bạn đọc", "Đang cập nhật dữ liệu !"]
 TEASERS = [
@@ -88,3 +92,17 @@ def test_edited_copies_from_one_source_keep_their_content():
         assert [r.reason for r in cleaned[name].removed if r.reason == "boilerplate"] == []
     for i in range(3):  # the footer of the other articles is still boilerplate
         assert [r.text for r in cleaned[f"o{i}"].removed] == FOOTER
+
+
+def test_boilerplate_check_leaves_the_garbage_collector_as_found():
+    docs = [(f"a{n}", "\n".join([*body(n * 7), *FOOTER]), None, "s") for n in range(4)]
+    cleaner, config = ParagraphCleaner(), PipelineConfig()
+    articles = [(n, *doc) for n, doc in enumerate(docs)]
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            packed = clean_task(cleaner, config, articles)
+            assert gc.isenabled() is enabled
+            assert {r.reason for records in packed.records for r in records} == {"boilerplate"}
+    finally:
+        gc.enable()

@@ -3,6 +3,7 @@
 import random
 
 import numpy as np
+import pytest
 from conftest import body
 
 from dedup.config import PipelineConfig
@@ -10,7 +11,7 @@ from dedup.features import name_sequences
 from dedup.neardup import NearDuplicateFinder
 from dedup.normalize import nfc
 from dedup.paragraphs import ParagraphCleaner
-from dedup.parallel import CHUNK, make_tasks
+from dedup.parallel import CHUNK, first_seen_ids, make_tasks
 from dedup.pipeline import clean_paragraphs
 from dedup.shingle import Hasher, Permutations, lsh_candidates, lsh_index, shingle_hashes
 from dedup.tfidf import Vocabulary
@@ -117,3 +118,27 @@ def test_lsh_candidates_are_datasketch_pairs():
             lsh.insert(k, minhash)
         got = [tuple(pair) for pair in lsh_candidates(signatures, threshold).tolist()]
         assert got == expected and expected
+
+
+@pytest.mark.parametrize("spread", [1, 100])  # codes close together, or far apart (sorted)
+def test_first_seen_ids_number_as_a_dictionary_does(spread):
+    rng = np.random.default_rng(spread)
+    codes = rng.zipf(1.5, 5000).astype(np.int64) * spread
+    numbering: dict[int, int] = {}
+    expected = [numbering.setdefault(c, len(numbering)) for c in codes.tolist()]
+    ids, distinct = first_seen_ids(codes, int(codes.max()) + 1)
+    assert ids.dtype == np.int32
+    assert ids.tolist() == expected
+    assert distinct.tolist() == list(numbering)
+    empty_ids, empty_distinct = first_seen_ids(codes[:0], 10)
+    assert len(empty_ids) == len(empty_distinct) == 0
+
+
+def test_token_rows_give_the_token_hashes():
+    hasher = Hasher()
+    tokens = ["tin", "mới", "tin", "nhất", "mới"]
+    rows = hasher.token_ids(tokens)
+    assert rows.tolist() == [0, 1, 0, 2, 1]
+    assert len(hasher) == 3
+    assert hasher.tokens() == ["tin", "mới", "nhất"]
+    assert np.array_equal(hasher.hashes_of(rows), Hasher().token_hashes(tokens))
