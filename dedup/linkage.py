@@ -26,7 +26,13 @@ import scipy.sparse as sp
 from .pairs import similar_pairs
 from .strays import attach_strays
 
-__all__ = ["average_link_labels", "dated_labels", "similar_pairs", "story_labels"]
+__all__ = [
+    "average_link_labels",
+    "dated_labels",
+    "similar_pairs",
+    "story_labels",
+    "story_pairs",
+]
 
 
 def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
@@ -211,6 +217,21 @@ EXACT_ROWS = 20_000  # up to this many rows the pair search is exact; past it, b
 MAX_POSTINGS = 300  # rows per searched column past EXACT_ROWS (see similar_pairs)
 
 
+def story_pairs(
+    matrix: sp.csr_matrix, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of rows closer than the story cut ``threshold``, as :func:`story_labels` uses.
+
+    Every such pair up to ``EXACT_ROWS`` rows; past it the search skips the columns of more
+    than ``MAX_POSTINGS`` rows (see :func:`similar_pairs`).
+
+    Returns:
+        ``(first, second, similarity)`` as :func:`similar_pairs` gives them.
+    """
+    max_postings = None if matrix.shape[0] <= EXACT_ROWS else MAX_POSTINGS
+    return similar_pairs(matrix, 1.0 - threshold - 1e-9, max_postings=max_postings)
+
+
 def story_labels(matrix: sp.csr_matrix, threshold: float, *, strays: bool = False) -> np.ndarray:
     """Average-link clusters of the rows cut at cosine distance ``threshold`` (see above).
 
@@ -219,8 +240,7 @@ def story_labels(matrix: sp.csr_matrix, threshold: float, *, strays: bool = Fals
     the cluster of its most similar row within the cut (:func:`dedup.strays.attach_strays`,
     from the same pairs).
     """
-    max_postings = None if matrix.shape[0] <= EXACT_ROWS else MAX_POSTINGS
-    pairs = similar_pairs(matrix, 1.0 - threshold - 1e-9, max_postings=max_postings)
+    pairs = story_pairs(matrix, threshold)
     labels = average_link_labels(matrix, pairs, threshold)
     return attach_strays(labels, *pairs) if strays else labels
 
