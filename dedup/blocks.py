@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-_TASKS_PER_JOB = 8  # tasks per worker: a block of rows squared in cost rarely waits alone
+_TASKS_PER_JOB = 32  # tasks per worker: the last ones to finish are small
 _shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # read by forked workers
 
 

@@ -45,7 +45,7 @@ from .config import ClusterConfig
 from .features import NAME_PREFIX
 from .linkage import average_link_labels, dated_labels, story_pairs
 from .pairs import used_columns
-from .splits import split_merged
+from .splits import dense_similarity, split_merged
 from .strays import attach_strays, dense_pairs
 from .tfidf import Tokens, Vocabulary, tfidf_from_tokens
 
@@ -267,14 +267,21 @@ class EventStoryClusterer:
         labels = average_link_labels(block, local, self.story_threshold_)
         if self.config.attach_strays:
             labels = attach_strays(labels, *local)
-        labels = split_merged(block, labels, self._background, max_rows=_DENSE_EVENT_ROWS)
+        # One product for the split and the events of a block of dense size (the same
+        # similarities as each story's own product: dedup.splits.dense_similarity).
+        similarity = dense_similarity(block) if len(rows) <= _DENSE_EVENT_ROWS else None
+        labels = split_merged(
+            block, labels, self._background, max_rows=_DENSE_EVENT_ROWS, similarity=similarity
+        )
         members_of: dict[int, list[int]] = {}
         for position, story in enumerate(labels.tolist()):
             members_of.setdefault(story, []).append(position)
         stories = []
         for members in members_of.values():
             sub = rows[members]
-            stories.append([sub[event] for event in self._events(sub, self._published_days[sub])])
+            own = None if similarity is None else similarity[np.ix_(members, members)]
+            events = self._events(sub, self._published_days[sub], similarity=own)
+            stories.append([sub[event] for event in events])
         return stories
 
     def singletons(self, n: int) -> EventStoryClusterer:
@@ -284,18 +291,26 @@ class EventStoryClusterer:
         self.story_labels_ = self.event_labels_ = np.arange(n, dtype=np.int64)
         return self
 
-    def _events(self, sub: np.ndarray, days: np.ndarray) -> list[np.ndarray]:
+    def _events(
+        self, sub: np.ndarray, days: np.ndarray, *, similarity: np.ndarray | None = None
+    ) -> list[np.ndarray]:
         """Positions in ``sub`` (one story's rows) of each of its events, by first position.
 
         A story of up to ``_DENSE_EVENT_ROWS`` rows uses a dense distance matrix; a larger
         one the graph of its close pairs (:func:`~dedup.linkage.dated_labels`), which needs
-        no matrix of the story's size squared.
+        no matrix of the story's size squared. ``similarity``: the story's dense similarities
+        when already computed (:func:`~dedup.splits.dense_similarity`).
         """
         if len(sub) == 1:  # most stories of a large corpus: nothing to split
             return [np.zeros(1, dtype=np.int64)]
         level = 1.0 - self.event_threshold_ - 1e-9
         if len(sub) <= _DENSE_EVENT_ROWS or level <= 0.0:
-            distances = self._with_dates(self._distances(sub), days)
+            distances = (
+                self._distances(sub)
+                if similarity is None
+                else np.clip(1.0 - similarity, 0.0, 1.0)  # as _distances makes them
+            )
+            distances = self._with_dates(distances, days)
             return self._split(distances, self.event_threshold_, strays=self.config.attach_strays)
         labels = dated_labels(
             used_columns(self.matrix_[sub]),
@@ -311,9 +326,7 @@ class EventStoryClusterer:
 
     def _distances(self, index: np.ndarray) -> np.ndarray:
         """Dense cosine distances among the rows ``index`` (one connected block)."""
-        rows = used_columns(self.matrix_[index])  # the product costs no corpus-wide column
-        similarities = (rows @ rows.T).toarray().astype(np.float64)
-        return np.clip(1.0 - similarities, 0.0, 1.0)
+        return np.clip(1.0 - dense_similarity(self.matrix_[index]), 0.0, 1.0)
 
     def _with_dates(self, distances: np.ndarray, days: np.ndarray) -> np.ndarray:
         """Event distances: dated articles more than ``event_window_days`` apart are unrelated.

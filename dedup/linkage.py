@@ -54,16 +54,26 @@ def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> 
 def _add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple:
     """Sum of two sparse vectors given as (sorted distinct indices, float64 values).
 
-    ``b``'s entries are added to ``a``'s shared ones and inserted among them for the rest
-    (binary search, no sort of the union).
+    ``b``'s entries are added to ``a``'s shared ones and placed among them for the rest
+    (binary search, no sort of the union; the places are found once for the indices and the
+    values, as two ``np.insert`` calls would each find them).
     """
     at = np.searchsorted(a[0], b[0])
     shared = at < len(a[0])
     shared[shared] = a[0][at[shared]] == b[0][shared]
     values = a[1].copy()
     values[at[shared]] += b[1][shared]
-    new = ~shared
-    return np.insert(a[0], at[new], b[0][new]), np.insert(values, at[new], b[1][new])
+    new = np.flatnonzero(~shared)
+    if not len(new):
+        return a[0], values
+    slots = at[new] + np.arange(len(new))  # b's new entries in the union, in order
+    old = np.ones(len(a[0]) + len(new), dtype=bool)
+    old[slots] = False
+    indices = np.empty(len(old), dtype=a[0].dtype)
+    indices[slots], indices[old] = b[0][new], a[0]
+    sums = np.empty(len(old), dtype=values.dtype)
+    sums[slots], sums[old] = b[1][new], values
+    return indices, sums
 
 
 def _dated_sum(

@@ -91,8 +91,24 @@ def split_parts(similarity: np.ndarray, background: float) -> np.ndarray:
     return parts
 
 
+def dense_similarity(rows: sp.csr_matrix) -> np.ndarray:
+    """Cosine similarities of the rows (float64, square): their float32 products, widened.
+
+    Entry ``(i, j)`` is summed over row ``i``'s entries in their order, so it does not
+    depend on which other rows are multiplied along (a block's similarities hold each
+    cluster's own, bit for bit).
+    """
+    block = used_columns(rows)  # the product costs no corpus-wide column
+    return (block @ block.T).toarray().astype(np.float64)
+
+
 def split_merged(
-    matrix: sp.csr_matrix, labels: np.ndarray, background: float, *, max_rows: int
+    matrix: sp.csr_matrix,
+    labels: np.ndarray,
+    background: float,
+    *,
+    max_rows: int,
+    similarity: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cut every cluster that two subjects share (see the module doc).
 
@@ -102,6 +118,10 @@ def split_merged(
         background: The corpus' median pair similarity (0-1).
         max_rows: Clusters larger than this stay whole (each split costs a dense matrix of the
             cluster's size squared).
+        similarity: The rows' dense similarities (n x n float64, as
+            :func:`dense_similarity` gives them) when already computed; each cluster's
+            own product otherwise (the same values: a product's entry depends on its two
+            rows alone).
 
     Returns:
         New labels (n integers, not renumbered): each part split off takes a fresh label.
@@ -116,9 +136,10 @@ def split_merged(
     for rows in members:
         if not 2 * _MIN_PART_ROWS <= len(rows) <= max_rows:
             continue
-        block = used_columns(matrix[rows])  # the product costs no corpus-wide column
-        similarity = (block @ block.T).toarray().astype(np.float64)
-        parts = split_parts(similarity, background)
+        own = (
+            dense_similarity(matrix[rows]) if similarity is None else similarity[np.ix_(rows, rows)]
+        )
+        parts = split_parts(own, background)
         for part in range(1, int(parts.max()) + 1):
             result[rows[parts == part]] = fresh
             fresh += 1

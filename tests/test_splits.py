@@ -97,3 +97,27 @@ def test_clusterer_parts_two_stories_average_link_merged(shared_terms, parted):
     assert len(set(stories[:6].tolist())) == 1 and len(set(stories[6:12].tolist())) == 1
     assert (stories[0] != stories[6]) == parted
     assert (events[0] != events[6]) == parted  # events nest inside the parted stories
+
+
+def test_a_blocks_similarities_hold_each_clusters_own_bit_for_bit():
+    from conftest import dev_records
+
+    from dedup.normalize import normalize_text
+    from dedup.shingle import tokenize
+    from dedup.splits import dense_similarity
+
+    records = dev_records("vims.jsonl", 400)
+    matrix, _ = EventStoryClusterer().features(
+        [tokenize(normalize_text(r["text"])) for r in records], titles=[[]] * len(records)
+    )
+    whole = dense_similarity(matrix)
+    rng = np.random.default_rng(0)
+    for size in (2, 7, 60):
+        rows = np.sort(rng.choice(len(records), size, replace=False))
+        assert np.array_equal(dense_similarity(matrix[rows]), whole[np.ix_(rows, rows)])
+    labels = np.arange(len(records)) // 50  # clusters of 50: the split given the block's own
+    background = cluster.background_similarity(matrix)[0]
+    assert np.array_equal(
+        split_merged(matrix, labels, background, max_rows=100, similarity=whole),
+        split_merged(matrix, labels, background, max_rows=100),
+    )
