@@ -70,6 +70,21 @@ def used_columns(rows: sp.csr_matrix) -> sp.csr_matrix:
     )
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` (sorted distinct values) by one sort.
+
+    numpy 2.3+ finds the distinct values of ``np.unique`` with a hash table first, which on
+    millions of scattered int64 keys was measured 10-20 times slower than a sort.
+    """
+    values = np.sort(values)
+    if len(values) < 2:
+        return values
+    first = np.empty(len(values), dtype=bool)
+    first[0] = True
+    np.not_equal(values[1:], values[:-1], out=first[1:])
+    return values[first]
+
+
 def _in_threads(work: Callable[[T], np.ndarray], items: Iterable[T]) -> list[np.ndarray]:
     """``[work(item) for item in items]`` on ``_THREADS`` threads, results in item order."""
     with ThreadPoolExecutor(_THREADS) as pool:
@@ -248,7 +263,7 @@ def similar_pairs(
     level = min_similarity - slack - _MARGIN
     keys = _candidate_keys(matrix, in_prefix, transposed, suffix_bound, level)
     del transposed, in_prefix
-    key = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    key = _distinct(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
     del keys
     first, second = key // n, key % n
 
@@ -284,7 +299,7 @@ def _candidate_keys(
         # The prefix part plus the most the suffix can add must reach the level.
         keep = (col != row) & (data + suffix_bound[row] >= level)
         a, b = np.minimum(row[keep], col[keep]), np.maximum(row[keep], col[keep])
-        return np.unique(a.astype(np.int64) * n + b)
+        return _distinct(a.astype(np.int64) * n + b)
 
     return _in_threads(candidates, _row_chunks(matrix, in_prefix, np.diff(transposed.indptr)))
 
