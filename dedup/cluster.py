@@ -129,9 +129,7 @@ def _average_link(distances: np.ndarray, threshold: float) -> np.ndarray:
 
 def _days(when: datetime | None) -> float:
     """Days since the epoch, ignoring time zones (NaN when unknown)."""
-    if when is None:
-        return float("nan")
-    return when.replace(tzinfo=None).timestamp() / 86400.0
+    return float("nan") if when is None else when.replace(tzinfo=None).timestamp() / 86400.0
 
 
 class EventStoryClusterer:
@@ -233,12 +231,15 @@ class EventStoryClusterer:
         # Stories: exact average link over the graph of close pairs (dedup/linkage.py), each
         # connected block of it apart (dedup/blocks.py), so no dense matrix spans more than
         # one story; events: inside each story. A row in no block is a story of its own.
-        stories = np.arange(n, dtype=np.int64)
-        events = np.arange(n, dtype=np.int64)
+        stories, events = np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64)
         pairs = story_pairs(matrix, self.story_threshold_) if n else None
         blocks = connected_blocks(n, pairs[0], pairs[1]) if pairs is not None else []
         tasks = list(zip(blocks, pairs_by_block(blocks, n, pairs), strict=True)) if blocks else []
-        found = map_blocks(self._block, tasks, [float(len(b)) ** 2 for b in blocks], self.jobs)
+        costs = [float(len(b)) ** 2 for b in blocks]
+        # Two passes over the blocks: their stories as average link leaves them, then (with
+        # what the whole corpus' stories tell, once known) their split and events.
+        linked = map_blocks(self._block_stories, tasks, costs, self.jobs)
+        found = map_blocks(self._block_events, list(zip(tasks, linked)), costs, self.jobs)  # noqa: B905
         next_story = next_event = n  # fresh numbers, past every row's own
         for block_stories in found:
             for story in block_stories:
@@ -250,23 +251,24 @@ class EventStoryClusterer:
         self.event_labels_ = _renumber(events)
         return self
 
-    def _block(
+    def _block_stories(
         self, task: tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]
-    ) -> list[list[np.ndarray]]:
-        """The stories of one connected block of the story graph, and the events of each.
-
-        Args:
-            task: The block's rows (ascending) and its pairs ``(first, second, similarity)``.
-
-        Returns:
-            Per story (by first row), the rows of each of its events (by first row).
-        """
+    ) -> np.ndarray:
+        """A story label per row of one block (its rows ascending, its pairs), before any split."""
         rows, pairs = task
         local = block_pairs(rows, pairs)
+        labels = average_link_labels(self.matrix_[rows], local, self.story_threshold_)
+        return attach_strays(labels, *local) if self.config.attach_strays else labels
+
+    def _block_events(
+        self, task: tuple[tuple[np.ndarray, tuple], np.ndarray]
+    ) -> list[list[np.ndarray]]:
+        """Per split story of one block (task and labels), the rows of each of its events.
+
+        Stories and events are ordered by first row.
+        """
+        (rows, _), labels = task
         block = self.matrix_[rows]
-        labels = average_link_labels(block, local, self.story_threshold_)
-        if self.config.attach_strays:
-            labels = attach_strays(labels, *local)
         # One product for the split and the events of a block of dense size (the same
         # similarities as each story's own product: dedup.splits.dense_similarity).
         similarity = dense_similarity(block) if len(rows) <= _DENSE_EVENT_ROWS else None
