@@ -3,8 +3,10 @@
 Runs the real :meth:`dedup.cluster.EventStoryClusterer.fit` on the cached corpora of
 ``benchmarks/speed.py`` and times each of its sub-steps by wrapping the functions it calls
 (wall and CPU seconds of the process, threads included): the TF-IDF matrix, the cut heights,
-the story pair search, the story linkage, the strays, and the events inside stories (their
-own pair searches and linkages included). Alongside, the counts that drive them: entries of
+the story pair search, then the work of the connected blocks of the pair graph ("blocks",
+:mod:`dedup.blocks`): the story linkage, the strays, each block's dense similarities, the
+split of merged stories and the events inside stories (their own pair searches and linkages
+included). Alongside, the counts that drive them: entries of
 the matrix per row, close pairs (total and per article), candidate pairs verified, heap
 pushes of the linkage and the largest connected block of the pair graph.
 
@@ -54,8 +56,13 @@ def _timed(table: dict, name: str, function):
     return wrapper
 
 
-def profile(path: Path) -> dict[str, object]:
-    """Sub-step seconds and counts of one clustering of the corpus at ``path``."""
+def profile(path: Path, jobs: int = 1) -> dict[str, object]:
+    """Sub-step seconds and counts of one clustering of the corpus at ``path``.
+
+    With ``jobs`` above 1 the blocks of the story graph run in worker processes, whose
+    sub-steps (linkage, strays, similarity, split, events) are not timed here; "blocks" is
+    then their wall time, and the CPU seconds are the main process' only.
+    """
     import heapq
 
     import numpy as np
@@ -104,18 +111,21 @@ def profile(path: Path) -> dict[str, object]:
     linkage.heapq = type("CountingHeap", (), {"heappush": staticmethod(count_push)})()
     linkage.heapq.heappop, linkage.heapq.heapify = heapq.heappop, heapq.heapify
     pairs_search = linkage.similar_pairs
-    # Story-level calls are the first of each (story_labels runs before any event split).
+    # Story-level calls are the first of each (the story pairs come before any event split).
     linkage.similar_pairs = _timed(steps, "pairs", story_search)
     linkage.average_link_labels = _timed(steps, "linkage", linkage.average_link_labels)
-    linkage.attach_strays = _timed(steps, "strays", linkage.attach_strays)
+    cluster.average_link_labels = _timed(steps, "linkage", cluster.average_link_labels)
+    cluster.attach_strays = _timed(steps, "strays", cluster.attach_strays)
     cluster.cut_heights = _timed(steps, "cuts", cluster.cut_heights)
     cluster.EventStoryClusterer._events = _timed(
         steps, "events", cluster.EventStoryClusterer._events
     )
     cluster.tfidf_from_tokens = _timed(steps, "matrix", cluster.tfidf_from_tokens)
-    cluster.story_labels = _timed(steps, "stories", cluster.story_labels)
+    cluster.dense_similarity = _timed(steps, "similarity", cluster.dense_similarity)
+    cluster.split_merged = _timed(steps, "split", cluster.split_merged)
+    cluster.map_blocks = _timed(steps, "blocks", cluster.map_blocks)
     fit = _timed(steps, "fit", cluster.EventStoryClusterer.fit)
-    model = cluster.EventStoryClusterer()
+    model = cluster.EventStoryClusterer(jobs=jobs)
     fit(model, bodies, titles=titles, published=dates, vocabulary=vocabulary)
     matrix = model.matrix_
     first, second, _ = story_pairs[0]
@@ -191,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="25000,50000", help="Comma-separated corpus sizes.")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dedup-bench")
+    parser.add_argument("--jobs", type=int, default=1, help="Processes for the blocks.")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
         "--real", type=Path, nargs="*", help="Instead: pairs per article on growing real corpora."
@@ -204,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(line), flush=True)
         return
     if args.worker:
-        print(json.dumps(profile(args.worker)), flush=True)
+        print(json.dumps(profile(args.worker, args.jobs)), flush=True)
         return
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from speed import DATA, corpus_path
@@ -213,6 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     for n in (int(s) for s in args.sizes.split(",")):
         path = corpus_path(n, args.seed, args.cache, [DATA / "vims.jsonl", DATA / "ktlab.jsonl"])
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(path)]
+        command += ["--jobs", str(args.jobs)]
         done = subprocess.run(
             command,
             check=True,

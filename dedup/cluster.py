@@ -21,7 +21,9 @@ Scaling: two clusters can merge under average linkage at height ``t`` only if so
 them is closer than ``t``. So stories come from exact average linkage over the sparse graph of
 pairs closer than the story threshold (:mod:`dedup.linkage`), never a dense n x n matrix;
 only events, inside one story, use a dense matrix, and only for stories of up to 2,000
-articles (larger ones use the same graph of close pairs, with the date constraint).
+articles (larger ones use the same graph of close pairs, with the date constraint). Each
+connected block of that graph is clustered on its own, stories to events, in ``jobs``
+processes (:mod:`dedup.blocks`); the output does not depend on ``jobs``.
 """
 
 from __future__ import annotations
@@ -34,82 +36,26 @@ import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+from .background import MIN_BACKGROUND_DOCS as _MIN_BACKGROUND_DOCS
+from .background import background_similarity as background_similarity
+from .background import median_spread as _median_spread
+from .background import pair_similarities as _pair_similarities
+from .background import two_group_split as two_group_split  # patched by name in tests
+from .blocks import block_pairs, connected_blocks, map_blocks, pairs_by_block
 from .config import ClusterConfig
 from .features import NAME_PREFIX
-from .linkage import dated_labels, story_labels
+from .linkage import average_link_labels, dated_labels, story_pairs
 from .pairs import used_columns
-from .splits import split_merged
+from .splits import blocks_typical_rows, dense_similarity, split_merged
 from .strays import attach_strays, dense_pairs
 from .tfidf import Tokens, Vocabulary, tfidf_from_tokens
 
-_MIN_BACKGROUND_DOCS = 30  # fewer articles cannot show what an unrelated pair looks like
-_BACKGROUND_ROWS = 1500  # articles whose pairs are measured (a fixed-seed sample past this)
-_MAD_TO_SD = 1.4826  # median absolute deviation of a normal distribution, in standard deviations
 _DENSE_EVENT_ROWS = 2000  # larger stories split into events without a dense matrix (32 MB here)
 
 
-def _pair_similarities(matrix: sp.csr_matrix) -> np.ndarray | None:
-    """Cosine similarities of every pair of rows (of a fixed-seed sample of 1,500 past that).
-
-    Returns:
-        The similarities of the upper triangle, or None under 30 rows.
-    """
-    n = matrix.shape[0]
-    if n < _MIN_BACKGROUND_DOCS:
-        return None
-    if n > _BACKGROUND_ROWS:
-        rows = np.sort(np.random.RandomState(0).choice(n, _BACKGROUND_ROWS, replace=False))
-        matrix = matrix[rows]
-    dense = (matrix @ matrix.T).toarray().astype(np.float64)
-    return dense[np.triu_indices(dense.shape[0], 1)]
-
-
-def _median_spread(pairs: np.ndarray) -> tuple[float, float]:
-    """The median of the pairs and their median absolute deviation, as a standard deviation."""
-    median = float(np.median(pairs))
-    spread = float(np.median(np.abs(pairs - median))) * _MAD_TO_SD
-    if spread <= 0.0:
-        spread = float(pairs.std())
-    return median, spread
-
-
-def background_similarity(matrix: sp.csr_matrix) -> tuple[float, float] | None:
-    """How similar two articles of this corpus usually are: the median and spread of pairs.
-
-    Every pair is measured on corpora of up to 1,500 rows; past that, every pair among a
-    fixed-seed sample of 1,500 rows (so the result is deterministic and costs one small
-    sparse product). The spread is the median absolute deviation scaled to a standard
-    deviation, or the standard deviation when more than half the pairs share nothing.
-
-    Returns:
-        ``(median, spread)`` of the cosine similarities, or None under 30 rows.
-    """
-    pairs = _pair_similarities(matrix)
-    return None if pairs is None else _median_spread(pairs)
-
-
-def two_group_split(pairs: np.ndarray) -> float | None:
-    """The similarity that best parts the pairs into two groups (Otsu's threshold).
-
-    The split of the sorted similarities with the most variance between its two sides (the
-    one-dimensional two-means split); it has no parameter.
-
-    Returns:
-        The midpoint between the two sides' nearest values (cosine similarity, 0-1), or None
-        under two pairs.
-    """
-    values = np.sort(pairs)
-    if len(values) < 2:
-        return None
-    below = np.arange(1, len(values), dtype=np.float64)
-    above = len(values) - below
-    sums = np.cumsum(values)[:-1]
-    gap = (sums[-1] + values[-1] - sums) / above - sums / below
-    best = int(np.argmax(below * above * gap * gap))
-    return float(values[best] + values[best + 1]) / 2.0
-
-
-def cut_heights(matrix: sp.csr_matrix, config: ClusterConfig) -> tuple[float, float]:
+def cut_heights(
+    matrix: sp.csr_matrix, config: ClusterConfig, *, similarities: np.ndarray | None = None
+) -> tuple[float, float]:
     """Return the ``(event, story)`` cut heights (cosine distances, 0-1) for this corpus.
 
     A fixed ``event_threshold``/``story_threshold`` is used as given; otherwise the height is
@@ -119,10 +65,11 @@ def cut_heights(matrix: sp.csr_matrix, config: ClusterConfig) -> tuple[float, fl
     are not mostly unrelated (a corpus of a few subjects, whose related pairs inflate the
     spread), so the median and spread measure no background: both levels are then cut at
     :func:`two_group_split` of the pairs sharing some term instead, kept within the band.
-    The event height never exceeds the story height.
+    The event height never exceeds the story height. ``similarities``: the pairs'
+    similarities when already measured (``_pair_similarities(matrix)``; measured when None).
     """
     pairs = (
-        _pair_similarities(matrix)
+        (_pair_similarities(matrix) if similarities is None else similarities)
         if config.event_threshold is None or config.story_threshold is None
         else None
     )
@@ -162,9 +109,7 @@ def _average_link(distances: np.ndarray, threshold: float) -> np.ndarray:
 
 def _days(when: datetime | None) -> float:
     """Days since the epoch, ignoring time zones (NaN when unknown)."""
-    if when is None:
-        return float("nan")
-    return when.replace(tzinfo=None).timestamp() / 86400.0
+    return float("nan") if when is None else when.replace(tzinfo=None).timestamp() / 86400.0
 
 
 class EventStoryClusterer:
@@ -172,6 +117,8 @@ class EventStoryClusterer:
 
     Args:
         config: Cut heights and weights (see :class:`~dedup.config.ClusterConfig`).
+        jobs: Processes that cluster the blocks of the story graph (1 or more); the labels
+            do not depend on it.
 
     Attributes:
         event_threshold_: After :meth:`fit`, the event cut height used (cosine distance, 0-1).
@@ -183,8 +130,9 @@ class EventStoryClusterer:
         feature_names_: Its column names.
     """
 
-    def __init__(self, config: ClusterConfig | None = None) -> None:
+    def __init__(self, config: ClusterConfig | None = None, *, jobs: int = 1) -> None:
         self.config = config or ClusterConfig()
+        self.jobs = jobs  # processes for the blocks of the story graph (dedup/blocks.py)
 
     def fit(
         self,
@@ -252,40 +200,78 @@ class EventStoryClusterer:
         Returns:
             self
         """
-        config = self.config
         n = matrix.shape[0]
         self.matrix_, self.feature_names_ = matrix, feature_names
-        self.event_threshold_, self.story_threshold_ = cut_heights(self.matrix_, config)
-        days = np.array([_days(p) for p in published], dtype=np.float64)
-        stories = np.full(n, -1, dtype=np.int64)
-        events = np.full(n, -1, dtype=np.int64)
-        # Stories: exact average link over the graph of close pairs (dedup/linkage.py), so
-        # no dense matrix spans more than one story; events: inside each story.
-        strays = config.attach_strays
-        story_of = story_labels(self.matrix_, self.story_threshold_, strays=strays) if n else []
-        if n:
-            background = background_similarity(self.matrix_)
-            median = 0.0 if background is None else background[0]
-            story_of = split_merged(
-                self.matrix_,
-                story_of,
-                median,
-                max_rows=_DENSE_EVENT_ROWS,
-                cut=1.0 - self.story_threshold_,
-            )
-        members_of: dict[int, list[int]] = {}
-        for i, story in enumerate(story_of):
-            members_of.setdefault(int(story), []).append(i)
-        next_event = 0
-        for next_story, members in enumerate(members_of.values()):
-            sub = np.array(members)
-            stories[sub] = next_story
-            for event in self._events(sub, days[sub]):
-                events[sub[event]] = next_event
-                next_event += 1
+        similarities = _pair_similarities(matrix)  # once: the cut heights and the split
+        self.event_threshold_, self.story_threshold_ = cut_heights(
+            matrix, self.config, similarities=similarities
+        )
+        self._background = 0.0 if similarities is None else _median_spread(similarities)[0]
+        self._published_days = np.array([_days(p) for p in published], dtype=np.float64)
+        # Stories: exact average link over the graph of close pairs (dedup/linkage.py), each
+        # connected block of it apart (dedup/blocks.py), so no dense matrix spans more than
+        # one story; events: inside each story. A row in no block is a story of its own.
+        stories, events = np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64)
+        pairs = story_pairs(matrix, self.story_threshold_) if n else None
+        blocks = connected_blocks(n, pairs[0], pairs[1]) if pairs is not None else []
+        tasks = list(zip(blocks, pairs_by_block(blocks, n, pairs), strict=True)) if blocks else []
+        costs = [float(len(b)) ** 2 for b in blocks]
+        # Two passes over the blocks: their stories as average link leaves them, then (with
+        # what the whole corpus' stories tell, once known) their split and events.
+        linked = map_blocks(self._block_stories, tasks, costs, self.jobs)
+        self._typical_rows = blocks_typical_rows(n, blocks, linked)  # before the workers fork
+        found = map_blocks(self._block_events, list(zip(tasks, linked)), costs, self.jobs)  # noqa: B905
+        next_story = next_event = n  # fresh numbers, past every row's own
+        for block_stories in found:
+            for story in block_stories:
+                for event in story:
+                    stories[event], events[event] = next_story, next_event
+                    next_event += 1
+                next_story += 1
         self.story_labels_ = _renumber(stories)
         self.event_labels_ = _renumber(events)
         return self
+
+    def _block_stories(
+        self, task: tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    ) -> np.ndarray:
+        """A story label per row of one block (its rows ascending, its pairs), before any split."""
+        rows, pairs = task
+        local = block_pairs(rows, pairs)
+        labels = average_link_labels(self.matrix_[rows], local, self.story_threshold_)
+        return attach_strays(labels, *local) if self.config.attach_strays else labels
+
+    def _block_events(
+        self, task: tuple[tuple[np.ndarray, tuple], np.ndarray]
+    ) -> list[list[np.ndarray]]:
+        """Per split story of one block (task and labels), the rows of each of its events.
+
+        Stories and events are ordered by first row.
+        """
+        (rows, _), labels = task
+        block = self.matrix_[rows]
+        # One product for the split and the events of a block of dense size (the same
+        # similarities as each story's own product: dedup.splits.dense_similarity).
+        similarity = dense_similarity(block) if len(rows) <= _DENSE_EVENT_ROWS else None
+        labels = split_merged(
+            block,
+            labels,
+            self._background,
+            max_rows=_DENSE_EVENT_ROWS,
+            cut=1.0 - self.story_threshold_,
+            typical_rows=self._typical_rows,
+            similarity=similarity,
+        )
+        members_of: dict[int, list[int]] = {}
+        for position, story in enumerate(labels.tolist()):
+            members_of.setdefault(story, []).append(position)
+        stories = []
+        for members in members_of.values():
+            sub = rows[members]
+            own = None if similarity is None else similarity[np.ix_(members, members)]
+            events = self._events(sub, self._published_days[sub], similarity=own)
+            stories.append([sub[event] for event in events])
+        return stories
 
     def singletons(self, n: int) -> EventStoryClusterer:
         """Skip clustering: every document is its own event and story."""
@@ -294,18 +280,26 @@ class EventStoryClusterer:
         self.story_labels_ = self.event_labels_ = np.arange(n, dtype=np.int64)
         return self
 
-    def _events(self, sub: np.ndarray, days: np.ndarray) -> list[np.ndarray]:
+    def _events(
+        self, sub: np.ndarray, days: np.ndarray, *, similarity: np.ndarray | None = None
+    ) -> list[np.ndarray]:
         """Positions in ``sub`` (one story's rows) of each of its events, by first position.
 
         A story of up to ``_DENSE_EVENT_ROWS`` rows uses a dense distance matrix; a larger
         one the graph of its close pairs (:func:`~dedup.linkage.dated_labels`), which needs
-        no matrix of the story's size squared.
+        no matrix of the story's size squared. ``similarity``: the story's dense similarities
+        when already computed (:func:`~dedup.splits.dense_similarity`).
         """
         if len(sub) == 1:  # most stories of a large corpus: nothing to split
             return [np.zeros(1, dtype=np.int64)]
         level = 1.0 - self.event_threshold_ - 1e-9
         if len(sub) <= _DENSE_EVENT_ROWS or level <= 0.0:
-            distances = self._with_dates(self._distances(sub), days)
+            distances = (
+                self._distances(sub)
+                if similarity is None
+                else np.clip(1.0 - similarity, 0.0, 1.0)  # as _distances makes them
+            )
+            distances = self._with_dates(distances, days)
             return self._split(distances, self.event_threshold_, strays=self.config.attach_strays)
         labels = dated_labels(
             used_columns(self.matrix_[sub]),
@@ -321,9 +315,7 @@ class EventStoryClusterer:
 
     def _distances(self, index: np.ndarray) -> np.ndarray:
         """Dense cosine distances among the rows ``index`` (one connected block)."""
-        rows = used_columns(self.matrix_[index])  # the product costs no corpus-wide column
-        similarities = (rows @ rows.T).toarray().astype(np.float64)
-        return np.clip(1.0 - similarities, 0.0, 1.0)
+        return np.clip(1.0 - dense_similarity(self.matrix_[index]), 0.0, 1.0)
 
     def _with_dates(self, distances: np.ndarray, days: np.ndarray) -> np.ndarray:
         """Event distances: dated articles more than ``event_window_days`` apart are unrelated.

@@ -26,7 +26,13 @@ import scipy.sparse as sp
 from .pairs import similar_pairs
 from .strays import attach_strays
 
-__all__ = ["average_link_labels", "dated_labels", "similar_pairs", "story_labels"]
+__all__ = [
+    "average_link_labels",
+    "dated_labels",
+    "similar_pairs",
+    "story_labels",
+    "story_pairs",
+]
 
 
 def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
@@ -48,16 +54,26 @@ def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> 
 def _add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple:
     """Sum of two sparse vectors given as (sorted distinct indices, float64 values).
 
-    ``b``'s entries are added to ``a``'s shared ones and inserted among them for the rest
-    (binary search, no sort of the union).
+    ``b``'s entries are added to ``a``'s shared ones and placed among them for the rest
+    (binary search, no sort of the union; the places are found once for the indices and the
+    values, as two ``np.insert`` calls would each find them).
     """
     at = np.searchsorted(a[0], b[0])
     shared = at < len(a[0])
     shared[shared] = a[0][at[shared]] == b[0][shared]
     values = a[1].copy()
     values[at[shared]] += b[1][shared]
-    new = ~shared
-    return np.insert(a[0], at[new], b[0][new]), np.insert(values, at[new], b[1][new])
+    new = np.flatnonzero(~shared)
+    if not len(new):
+        return a[0], values
+    slots = at[new] + np.arange(len(new))  # b's new entries in the union, in order
+    old = np.ones(len(a[0]) + len(new), dtype=bool)
+    old[slots] = False
+    indices = np.empty(len(old), dtype=a[0].dtype)
+    indices[slots], indices[old] = b[0][new], a[0]
+    sums = np.empty(len(old), dtype=values.dtype)
+    sums[slots], sums[old] = b[1][new], values
+    return indices, sums
 
 
 def _dated_sum(
@@ -211,6 +227,21 @@ EXACT_ROWS = 20_000  # up to this many rows the pair search is exact; past it, b
 MAX_POSTINGS = 300  # rows per searched column past EXACT_ROWS (see similar_pairs)
 
 
+def story_pairs(
+    matrix: sp.csr_matrix, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of rows closer than the story cut ``threshold``, as :func:`story_labels` uses.
+
+    Every such pair up to ``EXACT_ROWS`` rows; past it the search skips the columns of more
+    than ``MAX_POSTINGS`` rows (see :func:`similar_pairs`).
+
+    Returns:
+        ``(first, second, similarity)`` as :func:`similar_pairs` gives them.
+    """
+    max_postings = None if matrix.shape[0] <= EXACT_ROWS else MAX_POSTINGS
+    return similar_pairs(matrix, 1.0 - threshold - 1e-9, max_postings=max_postings)
+
+
 def story_labels(matrix: sp.csr_matrix, threshold: float, *, strays: bool = False) -> np.ndarray:
     """Average-link clusters of the rows cut at cosine distance ``threshold`` (see above).
 
@@ -219,8 +250,7 @@ def story_labels(matrix: sp.csr_matrix, threshold: float, *, strays: bool = Fals
     the cluster of its most similar row within the cut (:func:`dedup.strays.attach_strays`,
     from the same pairs).
     """
-    max_postings = None if matrix.shape[0] <= EXACT_ROWS else MAX_POSTINGS
-    pairs = similar_pairs(matrix, 1.0 - threshold - 1e-9, max_postings=max_postings)
+    pairs = story_pairs(matrix, threshold)
     labels = average_link_labels(matrix, pairs, threshold)
     return attach_strays(labels, *pairs) if strays else labels
 

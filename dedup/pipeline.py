@@ -220,7 +220,7 @@ def run(
     release_freed_memory()
     canonicals = [i for i in range(len(docs)) if finder.canonical_[i] == i]
     with timer.stage("clustering"):
-        clusterer = EventStoryClusterer(config.cluster)
+        clusterer = EventStoryClusterer(config.cluster, jobs=config.jobs)
         if cluster:
             bodies = [corpus.tokens[i] for i in canonicals]
             names = [corpus.names[i] for i in canonicals]

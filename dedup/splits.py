@@ -125,6 +125,30 @@ def typical_story_rows(labels: np.ndarray) -> float:
     return max(float(_MIN_PART_ROWS), float(np.median(np.repeat(counts, counts))))
 
 
+def blocks_typical_rows(n: int, blocks: list[np.ndarray], linked: list[np.ndarray]) -> float:
+    """:func:`typical_story_rows` of a corpus' stories given block by block (n rows).
+
+    ``linked`` holds each block's story labels; a row in no block is a story of its own.
+    """
+    labels = np.arange(n, dtype=np.int64)
+    offset = n
+    for rows, block_labels in zip(blocks, linked, strict=True):
+        labels[rows] = offset + np.asarray(block_labels, dtype=np.int64)
+        offset += int(np.max(block_labels)) + 1 if len(block_labels) else 0
+    return typical_story_rows(labels)
+
+
+def dense_similarity(rows: sp.csr_matrix) -> np.ndarray:
+    """Cosine similarities of the rows (float64, square): their float32 products, widened.
+
+    Entry ``(i, j)`` is summed over row ``i``'s entries in their order, so it does not
+    depend on which other rows are multiplied along (a block's similarities hold each
+    cluster's own, bit for bit).
+    """
+    block = used_columns(rows)  # the product costs no corpus-wide column
+    return (block @ block.T).toarray().astype(np.float64)
+
+
 def split_merged(
     matrix: sp.csr_matrix,
     labels: np.ndarray,
@@ -132,6 +156,8 @@ def split_merged(
     *,
     max_rows: int,
     cut: float | None = None,
+    typical_rows: float | None = None,
+    similarity: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cut every cluster that two subjects share (see the module doc).
 
@@ -142,8 +168,15 @@ def split_merged(
         max_rows: Clusters larger than this stay whole (each split costs a dense matrix of the
             cluster's size squared).
         cut: The story cut as a similarity (``1 - story height``, 0-1): parts at least as
-            large as a typical story (:func:`typical_story_rows` of ``labels``) are also
-            parted when their link is nearer it than their density; None: never.
+            large as a typical story are also parted when their link is nearer it than their
+            density; None: never.
+        typical_rows: The typical story's size (articles, 3 or more); None:
+            :func:`typical_story_rows` of ``labels`` (give it when ``labels`` are a part of
+            the corpus, such as one block).
+        similarity: The rows' dense similarities (n x n float64, as
+            :func:`dense_similarity` gives them) when already computed; each cluster's
+            own product otherwise (the same values: a product's entry depends on its two
+            rows alone).
 
     Returns:
         New labels (n integers, not renumbered): each part split off takes a fresh label.
@@ -155,13 +188,14 @@ def split_merged(
     _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     members = np.split(np.argsort(inverse, kind="stable"), np.cumsum(counts)[:-1])
     fresh = int(labels.max()) + 1
-    typical = typical_story_rows(labels)
+    typical = typical_story_rows(labels) if typical_rows is None else typical_rows
     for rows in members:
         if not 2 * _MIN_PART_ROWS <= len(rows) <= max_rows:
             continue
-        block = used_columns(matrix[rows])  # the product costs no corpus-wide column
-        similarity = (block @ block.T).toarray().astype(np.float64)
-        parts = split_parts(similarity, background, cut=cut, typical_rows=typical)
+        own = (
+            dense_similarity(matrix[rows]) if similarity is None else similarity[np.ix_(rows, rows)]
+        )
+        parts = split_parts(own, background, cut=cut, typical_rows=typical)
         for part in range(1, int(parts.max()) + 1):
             result[rows[parts == part]] = fresh
             fresh += 1

@@ -177,3 +177,20 @@ def test_pairs_in_any_order_give_the_same_labels():
     shuffled = first[order], second[order], similarity[order]
     assert average_link_labels(matrix, shuffled, 0.7).tolist() == expected.tolist()
     assert partition(expected) == partition(dense_labels(matrix, 0.7))
+
+
+def test_sparse_vector_sum_places_new_entries_as_insert_would():
+    from dedup.linkage import _add
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        a_idx = np.sort(rng.choice(50, rng.integers(0, 20), replace=False)).astype(np.int32)
+        b_idx = np.sort(rng.choice(50, rng.integers(0, 20), replace=False)).astype(np.int32)
+        a, b = (a_idx, rng.random(len(a_idx))), (b_idx, rng.random(len(b_idx)))
+        dense = np.zeros(50)
+        np.add.at(dense, a_idx, a[1])
+        np.add.at(dense, b_idx, b[1])
+        indices, values = _add(a, b)
+        assert indices.dtype == np.int32
+        assert indices.tolist() == sorted(set(a_idx.tolist()) | set(b_idx.tolist()))
+        assert np.array_equal(values, dense[indices])  # one addition per shared index

@@ -79,3 +79,39 @@ def test_used_columns_give_the_same_products_bit_for_bit(seed):
     assert np.array_equal(narrow.toarray(), rows.toarray()[:, kept])
     empty = used_columns(wide[[0]][:, :0])
     assert empty.shape == (1, 0)
+
+
+@pytest.mark.parametrize("fallback", [False, True])
+def test_product_gives_scipys_product_entries_in_its_order(monkeypatch, fallback):
+    from conftest import dev_records
+
+    from dedup.cluster import EventStoryClusterer
+    from dedup.normalize import normalize_text
+    from dedup.pairs import _product
+    from dedup.shingle import tokenize
+
+    records = dev_records("ktlab.jsonl", 300)
+    matrix, _ = EventStoryClusterer().features(
+        [tokenize(normalize_text(r["text"])) for r in records], titles=[[]] * len(records)
+    )
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    in_prefix, _ = prefix_mask(matrix, 0.4)
+    left = _prefix_rows(matrix, in_prefix, 10, 200)  # rows with and without prefix entries
+    left.data[::7] = 0.0  # explicit zeros are multiplied as scipy multiplies them
+    if fallback:
+        monkeypatch.setattr(dedup.pairs, "csr_matmat", None)
+    row, col, data = _product(left, matrix.T.tocsr())
+    expected = (left @ matrix.T.tocsr()).tocoo()
+    assert len(data) == expected.nnz > 1000
+    assert np.array_equal(row, expected.row) and np.array_equal(col, expected.col)
+    assert np.array_equal(data, expected.data)
+
+
+def test_distinct_is_numpys_unique():
+    from dedup.pairs import _distinct
+
+    rng = np.random.default_rng(5)
+    for size in (0, 1, 2, 1000):
+        values = rng.integers(0, 300, size).astype(np.int64) * 7_000_000_019
+        assert np.array_equal(_distinct(values), np.unique(values))
+        assert _distinct(values).dtype == np.int64

@@ -126,3 +126,37 @@ def test_clusterer_parts_two_stories_average_link_merged(shared_terms, other_sto
     assert len(set(stories[:6].tolist())) == 1 and len(set(stories[6:12].tolist())) == 1
     assert (stories[0] != stories[6]) == parted
     assert (events[0] != events[6]) == parted  # events nest inside the parted stories
+
+
+def test_a_blocks_similarities_hold_each_clusters_own_bit_for_bit():
+    from conftest import dev_records
+
+    from dedup.normalize import normalize_text
+    from dedup.shingle import tokenize
+    from dedup.splits import dense_similarity
+
+    records = dev_records("vims.jsonl", 400)
+    matrix, _ = EventStoryClusterer().features(
+        [tokenize(normalize_text(r["text"])) for r in records], titles=[[]] * len(records)
+    )
+    whole = dense_similarity(matrix)
+    rng = np.random.default_rng(0)
+    for size in (2, 7, 60):
+        rows = np.sort(rng.choice(len(records), size, replace=False))
+        assert np.array_equal(dense_similarity(matrix[rows]), whole[np.ix_(rows, rows)])
+    labels = np.arange(len(records)) // 50  # clusters of 50: the split given the block's own
+    background = cluster.background_similarity(matrix)[0]
+    assert np.array_equal(
+        split_merged(matrix, labels, background, max_rows=100, similarity=whole),
+        split_merged(matrix, labels, background, max_rows=100),
+    )
+
+
+def test_typical_rows_given_block_by_block_equal_those_of_the_whole_corpus():
+    from dedup.splits import blocks_typical_rows, typical_story_rows
+
+    # Rows 0-5 and 7-12 in two blocks (stories 0/1 and 0 of each), rows 6 and 13 alone.
+    blocks = [np.array([0, 1, 2, 3, 4, 5]), np.array([7, 8, 9, 10, 11, 12])]
+    linked = [np.array([0, 0, 0, 0, 1, 1]), np.array([3, 3, 3, 3, 3, 3])]
+    whole = np.array([0, 0, 0, 0, 1, 1, 2, 3, 3, 3, 3, 3, 3, 4])
+    assert blocks_typical_rows(14, blocks, linked) == typical_story_rows(whole) == 4.0

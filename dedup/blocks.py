@@ -1,0 +1,145 @@
+"""Connected blocks of the story pair graph, each clustered on its own, over worker processes.
+
+Average link at the story cut merges two clusters only when some pair across them is closer
+than the cut (:mod:`dedup.linkage`), so rows that no chain of close pairs joins never share a
+story: each connected block of the graph of close pairs is clustered apart from the others.
+Everything the clustering stage does after the pair search stays inside one block: the
+linkage (its merges within a block come in the same order as in one linkage of every row,
+rows renumbered in the same order), the strays (a stray joins a neighbour, a row of its own
+block), the split of merged stories and the events inside each story. So the blocks are
+independent tasks: with ``jobs`` above 1 they run in forked worker processes (the matrix is
+shared with them, not copied or pickled), and their results are put back in block order, so
+the output does not depend on the number of workers or on their scheduling.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+_TASKS_PER_JOB = 32  # tasks per worker: the last ones to finish are small
+_shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # read by forked workers
+
+
+def connected_blocks(n: int, first: np.ndarray, second: np.ndarray) -> list[np.ndarray]:
+    """Rows of each connected block of two rows or more of the graph of pairs.
+
+    Args:
+        n: Rows (nodes of the graph).
+        first: One row of each pair.
+        second: The other row of each pair.
+
+    Returns:
+        The rows of each block (ascending int64), blocks in order of their first row; rows
+        in no pair are in no block.
+
+    Example:
+        >>> [b.tolist() for b in connected_blocks(6, np.array([4, 0]), np.array([5, 2]))]
+        [[0, 2], [4, 5]]
+    """
+    if not len(first):
+        return []
+    graph = sp.coo_matrix((np.ones(len(first), dtype=np.int8), (first, second)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    rows = np.argsort(component, kind="stable")
+    bounds = np.flatnonzero(np.diff(component[rows])) + 1
+    blocks = [b for b in np.split(rows, bounds) if len(b) > 1]
+    blocks.sort(key=lambda b: int(b[0]))
+    return [b.astype(np.int64) for b in blocks]
+
+
+def block_pairs(
+    rows: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of one block's rows, renumbered as positions in ``rows`` (same order).
+
+    Args:
+        rows: The block's rows (ascending).
+        pairs: ``(first, second, similarity)`` of the pairs that have both rows in the block
+            (a selection of the graph's pairs).
+
+    Returns:
+        ``(first, second, similarity)`` with ``first`` and ``second`` positions in ``rows``.
+    """
+    first, second, similarity = pairs
+    return np.searchsorted(rows, first), np.searchsorted(rows, second), similarity
+
+
+def pairs_by_block(
+    blocks: list[np.ndarray], n: int, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pairs of each block (as :func:`connected_blocks` gives), in their original order."""
+    block_of = np.full(n, -1, dtype=np.int64)
+    for index, rows in enumerate(blocks):
+        block_of[rows] = index
+    owner = block_of[pairs[0]]
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(len(blocks) + 1))
+    return [
+        tuple(p[order[bounds[i] : bounds[i + 1]]] for p in pairs)  # type: ignore[misc]
+        for i in range(len(blocks))
+    ]
+
+
+def _run_task(indices: list[int]) -> list[Any]:
+    """One task of :func:`map_blocks`: the work of each item of ``indices`` (in a worker)."""
+    if _shared is None:
+        raise RuntimeError("map_blocks sets the work before it forks the workers")
+    work, items = _shared
+    return [work(items[i]) for i in indices]
+
+
+def _tasks(costs: Sequence[float], jobs: int) -> list[list[int]]:
+    """Item indices grouped into tasks of about equal cost, costliest items first."""
+    order = sorted(range(len(costs)), key=lambda i: (-costs[i], i))
+    budget = sum(costs) / (_TASKS_PER_JOB * jobs)
+    tasks: list[list[int]] = []
+    spent = budget
+    for i in order:
+        if spent >= budget:
+            tasks.append([])
+            spent = 0.0
+        tasks[-1].append(i)
+        spent += costs[i]
+    return tasks
+
+
+def map_blocks(
+    work: Callable[[Any], Any], items: Sequence[Any], costs: Sequence[float], jobs: int
+) -> list[Any]:
+    """``[work(item) for item in items]``, over ``jobs`` forked processes when above 1.
+
+    ``work`` and ``items`` reach the workers through the fork (nothing of them is pickled);
+    only the item indices go out and the results come back, put in item order.
+
+    Args:
+        work: Function of one item; its result must be picklable.
+        items: The items.
+        costs: Relative cost of each item (for grouping items into balanced tasks).
+        jobs: Processes (1 or less: in this process).
+
+    Returns:
+        The result of each item, in item order.
+    """
+    context = multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(items) < 2 or "fork" not in context:
+        return [work(item) for item in items]
+    global _shared
+    _shared = (work, items)
+    try:
+        tasks = _tasks(costs, jobs)
+        results: list[Any] = [None] * len(items)
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=fork) as pool:
+            for task, done in zip(tasks, pool.map(_run_task, tasks), strict=True):
+                for i, result in zip(task, done, strict=True):
+                    results[i] = result
+        return results
+    finally:
+        _shared = None

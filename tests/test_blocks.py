@@ -1,0 +1,74 @@
+"""Blocks of the story graph clustered apart, in worker processes: the same as one clustering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import dev_records
+
+from dedup import cluster
+from dedup.blocks import connected_blocks, map_blocks, pairs_by_block
+from dedup.cluster import EventStoryClusterer
+from dedup.io.dates import parse_date
+from dedup.linkage import story_labels
+from dedup.normalize import normalize_text
+from dedup.shingle import tokenize
+from dedup.splits import split_merged
+
+
+def partition(labels):
+    groups = {}
+    for i, label in enumerate(np.asarray(labels).tolist()):
+        groups.setdefault(label, set()).add(i)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_connected_blocks_hold_chained_rows_and_leave_lone_rows_out():
+    first, second = np.array([5, 0, 2, 7]), np.array([6, 2, 3, 8])
+    blocks = connected_blocks(10, first, second)
+    assert [b.tolist() for b in blocks] == [[0, 2, 3], [5, 6], [7, 8]]
+    pairs = (first, second, np.array([0.5, 0.6, 0.7, 0.8]))
+    by_block = pairs_by_block(blocks, 10, pairs)
+    assert [p[2].tolist() for p in by_block] == [[0.6, 0.7], [0.5], [0.8]]
+    assert connected_blocks(4, np.zeros(0, np.int64), np.zeros(0, np.int64)) == []
+
+
+def test_map_blocks_in_processes_returns_every_result_in_item_order():
+    offset = np.arange(5) * 1000  # reaches the workers through the fork, not by pickling
+    items = list(range(40))
+
+    def work(item):  # a closure: it could not be pickled to a spawned worker
+        return (item, int(offset[item % 5]), __import__("os").getpid())
+
+    costs = [float((i % 7) ** 2 + 1) for i in items]
+    serial = map_blocks(work, items, costs, jobs=1)
+    forked = map_blocks(work, items, costs, jobs=2)
+    assert [r[:2] for r in forked] == [r[:2] for r in serial]
+    assert {r[2] for r in serial} == {__import__("os").getpid()}
+    assert __import__("os").getpid() not in {r[2] for r in forked}  # run by the workers
+
+
+def _fit(records, jobs):
+    def tokens(text):
+        return tokenize(normalize_text(text or ""))
+
+    return EventStoryClusterer(jobs=jobs).fit(
+        [tokens(r["text"]) for r in records],
+        titles=[tokens(r.get("title")) for r in records],
+        published=[parse_date(r.get("date")) for r in records],
+    )
+
+
+@pytest.mark.parametrize("name", ["vims.jsonl", "ecbplus-dev.jsonl"])
+def test_blocks_in_two_processes_equal_one_clustering_of_every_row(name):
+    records = dev_records(name, 2000)
+    serial, forked = _fit(records, 1), _fit(records, 2)
+    assert np.array_equal(serial.story_labels_, forked.story_labels_)
+    assert np.array_equal(serial.event_labels_, forked.event_labels_)
+    # The stories equal those of one linkage of every row, then the split of merged stories.
+    whole = story_labels(serial.matrix_, serial.story_threshold_, strays=True)
+    median = cluster.background_similarity(serial.matrix_)[0]
+    cut = 1.0 - serial.story_threshold_
+    whole = split_merged(serial.matrix_, whole, median, max_rows=cluster._DENSE_EVENT_ROWS, cut=cut)
+    assert partition(serial.story_labels_) == partition(whole)
+    assert len(set(serial.story_labels_.tolist())) < len(records)  # some stories were found
