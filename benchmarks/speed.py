@@ -250,10 +250,11 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def cluster_fit(path: Path, repeat: int) -> dict[str, float]:
+def cluster_fit(path: Path, repeat: int, jobs: int = 1) -> dict[str, float]:
     """Median seconds of the clustering stage alone on one corpus, and this process' peak RSS.
 
-    Tokens are given as the pipeline gives them: ids of one shared vocabulary (int32 arrays).
+    Tokens are given as the pipeline gives them: ids of one shared vocabulary (int32 arrays);
+    the blocks of the story graph run in ``jobs`` processes, as ``dedup run --jobs`` runs them.
     """
     from dedup.cluster import EventStoryClusterer
     from dedup.io.dates import parse_date
@@ -274,7 +275,9 @@ def cluster_fit(path: Path, repeat: int) -> dict[str, float]:
     loaded_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     def fit() -> None:
-        EventStoryClusterer().fit(bodies, titles=titles, published=dates, vocabulary=vocabulary)
+        EventStoryClusterer(jobs=jobs).fit(
+            bodies, titles=titles, published=dates, vocabulary=vocabulary
+        )
 
     seconds = _median(fit, repeat)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -285,7 +288,7 @@ def cluster_fit(path: Path, repeat: int) -> dict[str, float]:
     }
 
 
-def cluster_scaling(paths: list[Path], repeat: int) -> dict[str, object]:
+def cluster_scaling(paths: list[Path], repeat: int, jobs: int) -> dict[str, object]:
     """Seconds and peak RSS of the clustering stage alone at each size, and the time ratios.
 
     Each size runs in its own process, so its peak RSS is its own.
@@ -293,7 +296,7 @@ def cluster_scaling(paths: list[Path], repeat: int) -> dict[str, object]:
     seconds, peak = {}, {}
     for path in paths:
         command = [sys.executable, str(Path(__file__).resolve()), "--cluster-worker", str(path)]
-        command += ["--repeat", str(repeat)]
+        command += ["--repeat", str(repeat), "--jobs", str(jobs)]
         done = subprocess.run(command, check=True, capture_output=True, text=True, env=_env())
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         n = sum(1 for _ in path.open(encoding="utf-8"))
@@ -331,12 +334,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.cluster_worker:  # one size of --cluster-only, in its own process
-        print(json.dumps(cluster_fit(args.cluster_worker, args.repeat)), flush=True)
+        print(json.dumps(cluster_fit(args.cluster_worker, args.repeat, args.jobs)), flush=True)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.cluster_only:
         paths = [corpus_path(n, args.seed, args.cache, args.real) for n in sizes]
-        print(json.dumps(cluster_scaling(paths, args.repeat)), flush=True)
+        print(json.dumps(cluster_scaling(paths, args.repeat, args.jobs)), flush=True)
         return
     for n in sizes:
         path = corpus_path(n, args.seed, args.cache, args.real)
