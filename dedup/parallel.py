@@ -12,6 +12,7 @@ alone, so the output is byte-identical whatever the number of workers.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -233,7 +234,8 @@ def clean_corpus(
                 progress("paragraphs", done, len(articles))
 
     if config.jobs <= 1 or len(tasks) <= 1:
-        yield from reported(clean_task(cleaner, config, t, names) for t in _handed_out(tasks))
+        here = functools.partial(clean_task, cleaner, config, names=names)
+        yield from reported(map(here, _handed_out(tasks)))  # map keeps no done task
         return
     arguments = (cleaner, config, names)
     with ProcessPoolExecutor(config.jobs, initializer=_init_worker, initargs=arguments) as pool:
