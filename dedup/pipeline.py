@@ -190,7 +190,8 @@ def run(
         progress: Called as ``progress(stage, done, total)`` during long stages (the CLI
             draws a progress line with it); nothing is reported when None.
         keep_input: Keep each document's text and input fields in the result. With False they
-            are dropped once the paragraph stage has used them (``Result.documents`` hold
+            are dropped as the paragraph stage finishes with them, task by task, so the texts
+            and what the stage finds are never all held at once (``Result.documents`` hold
             empty ``text`` and ``fields``, ``ArticleResult.cleaned_text`` is empty; every other
             figure is the same), which saves about the size of the input in memory: for callers
             that write no text (the CLI's JSON and JSONL reports without ``--with-input`` or
