@@ -19,10 +19,13 @@ Rows must be L2-normalized with non-negative entries (TF-IDF vectors).
 from __future__ import annotations
 
 import heapq
+import itertools
+from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
 
+from .memory import release_freed_memory
 from .pairs import similar_pairs
 from .strays import attach_strays
 
@@ -76,6 +79,27 @@ def _add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> 
     return indices, sums
 
 
+_RUN = 1 << 16  # pairs made Python objects at once
+
+
+def _runs(*columns: np.ndarray) -> Iterator[list[list]]:
+    """The columns' values as Python lists, ``_RUN`` rows at a time (each list freed as used)."""
+    for start in range(0, len(columns[0]), _RUN):
+        yield [c[start : start + _RUN].tolist() for c in columns]
+
+
+def _queue(
+    distance: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> Iterator[tuple[float, int, int, int, int]]:
+    """``(distance, first, second, 0, 0)`` of each sorted pair: the linkage's queued pops.
+
+    Made a run at a time from the arrays (24 bytes a pair), not Python lists of every pair
+    (about 100 bytes a pair).
+    """
+    for run in _runs(distance, first, second):
+        yield from zip(*run, itertools.repeat(0), itertools.repeat(0))
+
+
 def _dated_sum(
     matrix: sp.csr_matrix, rows: list[int], others: list[int], days: np.ndarray, window: float
 ) -> float:
@@ -119,13 +143,16 @@ def average_link_labels(
     matrix.sort_indices()
     limit = threshold + 1e-9
     neighbours: list[dict[int, float]] = [{} for _ in range(n)]
-    listed = [p.tolist() for p in pairs]  # once: Python lists cost about 40 bytes an item
-    for a, b, s in zip(*listed, strict=True):
-        neighbours[a][b] = neighbours[b][a] = s
+    # Memory: one int object per row shared as a key by every dict holding it (not one per
+    # pair and side), and the pairs made Python lists a run at a time, not all at once.
+    row = list(range(n))
+    for first, second, similarity in _runs(*pairs):
+        for a, b, s in zip(first, second, similarity, strict=True):
+            a, b = row[a], row[b]
+            neighbours[a][b] = neighbours[b][a] = s
     size = [1] * n
     version = [0] * n
     vectors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    del listed
     # The pairs' own distances are popped from a sorted list, and only the distances of
     # merged clusters go through the heap: the same order of pops as one heap of both, but
     # the heap stays a fraction of the pairs (each pop of a heap of every pair cost a cache
@@ -133,9 +160,7 @@ def average_link_labels(
     distance_of = 1.0 - np.asarray(pairs[2], dtype=np.float64)
     close = distance_of <= limit
     order = np.lexsort((pairs[1][close], pairs[0][close], distance_of[close]))
-    queued_distance, queued_first, queued_second = (
-        x[close][order].tolist() for x in (distance_of, pairs[0], pairs[1])
-    )
+    queued = _queue(*(x[close][order] for x in (distance_of, pairs[0], pairs[1])))
     del distance_of, close, order
     heap: list[tuple[float, int, int, int, int]] = []
     parent = list(range(n))
@@ -149,31 +174,29 @@ def average_link_labels(
         return _dated_sum(matrix, members.get(c, [c]), members.get(other, [other]), days, window)
 
     def vector(c: int) -> tuple[np.ndarray, np.ndarray]:
-        if c not in vectors:
-            lo, hi = matrix.indptr[c], matrix.indptr[c + 1]
-            vectors[c] = (matrix.indices[lo:hi], matrix.data[lo:hi].astype(np.float64))
-        return vectors[c]
+        """A merged cluster's row sum (kept), or a single row's (made anew, not kept)."""
+        found = vectors.get(c)
+        if found is not None:
+            return found
+        lo, hi = matrix.indptr[c], matrix.indptr[c + 1]
+        return matrix.indices[lo:hi], matrix.data[lo:hi].astype(np.float64)
 
-    next_queued, queued_count = 0, len(queued_distance)
-    while heap or next_queued < queued_count:
-        if next_queued < queued_count:
-            item = (
-                queued_distance[next_queued],
-                queued_first[next_queued],
-                queued_second[next_queued],
-                0,
-                0,
-            )
+    waiting = next(queued, None)
+    while heap or waiting is not None:
+        if waiting is not None:
+            item = waiting
             if heap and heap[0] < item:
                 item = heapq.heappop(heap)
             else:
-                next_queued += 1
+                waiting = next(queued, None)
         else:
             item = heapq.heappop(heap)
         _, a, b, version_a, version_b = item
         if version[a] != version_a or version[b] != version_b:
             continue  # stale: one side merged since
-        keep, gone = (a, b) if len(neighbours[a]) >= len(neighbours[b]) else (b, a)
+        keep, gone = (
+            (row[a], row[b]) if len(neighbours[a]) >= len(neighbours[b]) else (row[b], row[a])
+        )
         merged = size[keep] + size[gone]
         del neighbours[keep][gone], neighbours[gone][keep]
         for other in set(neighbours[keep]) | set(neighbours[gone]):
@@ -203,7 +226,11 @@ def average_link_labels(
                     ),
                 )
         if days is None:
-            vectors[keep] = _add(vector(keep), vector(gone))
+            # A cluster left with no neighbour never merges, nor is summed with, again.
+            if neighbours[keep]:
+                vectors[keep] = _add(vector(keep), vector(gone))
+            else:
+                vectors.pop(keep, None)
             vectors.pop(gone, None)
         else:
             members[keep] = members.get(keep, [keep]) + members.pop(gone, [gone])
@@ -220,6 +247,9 @@ def average_link_labels(
     smallest: dict[int, int] = {}
     for x in range(n):
         smallest.setdefault(int(labels[x]), x)
+    neighbours.clear()
+    vectors.clear()
+    release_freed_memory()  # the dicts' freed tables stay in the process otherwise (+80 %)
     return np.array([smallest[int(r)] for r in labels], dtype=np.int64)
 
 

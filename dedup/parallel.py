@@ -12,6 +12,7 @@ alone, so the output is byte-identical whatever the number of workers.
 
 from __future__ import annotations
 
+import functools
 import gc
 import itertools
 from collections import defaultdict
@@ -300,11 +301,24 @@ def clean_corpus(
                 progress("paragraphs", done, len(articles))
 
     if config.jobs <= 1 or len(tasks) <= 1:
-        yield from reported(clean_task(cleaner, config, t, names) for t in tasks)
+        here = functools.partial(clean_task, cleaner, config, names=names)
+        yield from reported(map(here, _handed_out(tasks)))  # map keeps no done task
         return
     arguments = (cleaner, config, names)
     with ProcessPoolExecutor(config.jobs, initializer=_init_worker, initargs=arguments) as pool:
-        yield from reported(pool.map(_run_task, map(_Task, tasks)))
+        yield from reported(pool.map(_run_task, map(_Task, _handed_out(tasks))))
+
+
+def _handed_out(tasks: list[list[Article]]) -> Iterator[list[Article]]:
+    """The tasks in order, each dropped from ``tasks`` as it is handed out.
+
+    So nothing here holds a task's texts once it is done, and a caller that drops its own
+    references as results come frees the texts during the stage
+    (:func:`dedup.pipeline.clean_paragraphs` with ``drop_text``).
+    """
+    tasks.reverse()
+    while tasks:
+        yield tasks.pop()
 
 
 def unpack(

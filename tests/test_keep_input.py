@@ -18,7 +18,7 @@ from conftest import ROOT, body, dev_records
 
 from dedup import api, pipeline
 from dedup.config import PipelineConfig
-from dedup.parallel import _Task
+from dedup.parallel import CHUNK, _Task
 from dedup.report import iter_records, to_json, to_jsonl
 from dedup.types import Document
 
@@ -106,42 +106,46 @@ def test_api_keeps_texts_and_shares_unchanged_cleaned_text():
     assert repeat[1].removed and repeat[1].cleaned_text == "\n".join(body(40, 6))
 
 
-def _traced_drop(keep_input: bool) -> tuple[int, int]:
-    """Bytes freed between the end of the paragraph stage and the start of the next, and the
-    characters of the texts (made as they are read, so the pipeline holds the only copy)."""
-    marks: dict[str, int] = {}
-    size = 0
+def _traced_drop(keep_input: bool, jobs: int) -> tuple[dict[int, int], list[int]]:
+    """Traced bytes at each progress mark of the paragraph stage (articles done -> bytes,
+    the stage's start at 0, from the end of the reading) and the characters of each text
+    (made as they are read, so the pipeline holds the only copy)."""
+    marks: dict[int, int] = {}
+    sizes: list[int] = []
 
     def progress(stage: str, done: int, total: int) -> None:
-        if (stage, done) in (("paragraphs", total), ("near_duplicates", 0)):
-            marks[stage] = tracemalloc.get_traced_memory()[0]
+        if stage == "paragraphs":
+            marks.setdefault(done, tracemalloc.get_traced_memory()[0])
 
     def documents() -> Iterator[Document]:
-        nonlocal size
         rng = random.Random(7)  # noqa: S311 - test data
         words = " ".join(body(0, 40)).split()
-        for n in range(40):  # about 90 KB each, ASCII only (1 byte a character)
+        for n in range(2 * CHUNK + 40):  # three tasks; about 6 KB each, ASCII only
             lines = (
-                " ".join(f"{rng.choice(words)}{rng.randrange(10**6)}" for _ in range(60))
-                for _ in range(150)
+                " ".join(f"{rng.choice(words)}{rng.randrange(10**6)}" for _ in range(40))
+                for _ in range(15)
             )
             text = "\n".join(lines).encode("ascii", "ignore").decode()
-            size += len(text)
+            sizes.append(len(text))
             yield Document(f"d{n}", text)
 
     tracemalloc.start()
     try:
-        pipeline.run(documents(), cluster=False, progress=progress, keep_input=keep_input)
+        steps = {"cluster": False, "progress": progress, "keep_input": keep_input}
+        pipeline.run(documents(), PipelineConfig(jobs=jobs), **steps)
     finally:
         tracemalloc.stop()
-    return marks["paragraphs"] - marks["near_duplicates"], size
+    return marks, sizes
 
 
-def test_dropping_input_frees_the_texts():
-    freed, size = _traced_drop(False)
-    kept, _ = _traced_drop(True)
-    assert freed >= 0.9 * size > 0
-    assert abs(kept) < 0.1 * size
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_dropping_input_frees_each_text_once_its_task_is_done(jobs: int):
+    dropped, sizes = _traced_drop(False, jobs)
+    kept, _ = _traced_drop(True, jobs)
+    assert sorted(dropped) == sorted(kept) == [0, CHUNK, 2 * CHUNK, len(sizes)]
+    assert abs(dropped[0] - kept[0]) < 0.02 * sum(sizes)  # every text held at the start
+    for done in (CHUNK, 2 * CHUNK, len(sizes)):  # tasks run in input order here
+        assert kept[done] - dropped[done] >= 0.9 * sum(sizes[:done]) > 0
 
 
 def test_tasks_reach_workers_unchanged_and_leave_no_utf8_copy():
