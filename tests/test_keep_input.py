@@ -144,7 +144,11 @@ def test_dropping_input_frees_each_text_once_its_task_is_done(jobs: int):
     kept, _ = _traced_drop(True, jobs)
     assert sorted(dropped) == sorted(kept) == [0, CHUNK, 2 * CHUNK, len(sizes)]
     assert abs(dropped[0] - kept[0]) < 0.02 * sum(sizes)  # every text held at the start
-    for done in (CHUNK, 2 * CHUNK, len(sizes)):  # tasks run in input order here
+    # One process runs the tasks in input order, so each mark follows one more task; with two,
+    # results of later tasks may already wait in the parent at a mark (as many as the workers
+    # finished), so only the stage's end compares like with like.
+    marks = (CHUNK, 2 * CHUNK, len(sizes)) if jobs == 1 else (len(sizes),)
+    for done in marks:
         assert kept[done] - dropped[done] >= 0.9 * sum(sizes[:done]) > 0
 
 
