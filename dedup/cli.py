@@ -23,7 +23,7 @@ from .io.readers import FieldNames
 from .io.writers import atomic_output, write_rejects
 from .memory import map_large_allocations
 from .progress import ProgressPrinter, wanted
-from .report import iter_records, to_json, to_markdown, to_text
+from .report import iter_json, iter_records, to_markdown, to_text
 from .types import Result
 
 _FORMATS = ("text", "markdown", "json", "jsonl", "html")
@@ -296,7 +296,7 @@ def run(fmt: str, output: str | None, color: bool | None, **options: Any) -> Non
     if fmt == "jsonl":
         _write(_jsonl(result, **flags), output)
     elif fmt == "json":
-        _write(to_json(result), output)
+        _write(iter_json(result), output)
     elif fmt == "markdown":
         _write(to_markdown(result), output)
     elif fmt == "html":
@@ -386,7 +386,7 @@ def cluster(fmt: str, output: str | None, **options: Any) -> None:
         )
         _write(lines, output)
     elif fmt == "json":
-        _write(to_json(result), output)
+        _write(iter_json(result), output)
     elif fmt == "markdown":
         _write(to_markdown(result), output)
     else:

@@ -272,6 +272,63 @@ def make_tasks(articles: Sequence[Article], min_docs: int) -> list[list[Article]
     return tasks
 
 
+class ParagraphWorkers:
+    """The paragraph stage's worker processes, started when entered (with ``config.jobs`` > 1).
+
+    Enter it before the input is read: forked from a process that holds no article yet, the
+    workers share none of the corpus with it. Forked later, every page of the corpus the
+    main process writes afterwards (reference counts, the garbage collector's marks, texts
+    freed as tasks end) would be copied there, while the workers kept the old page: at
+    1,000,000 news articles each worker held 1.8 GB of such pages and shared 4.4 GB more
+    with the main process. Results do not depend on when the workers start.
+
+    Args:
+        cleaner: The paragraph cleaner (copied into each worker).
+        config: Settings (shingles and signatures; ``jobs`` worker processes, 1: this one).
+        names: Also find each article's name sequences (see :func:`clean_task`).
+    """
+
+    def __init__(self, cleaner: ParagraphCleaner, config: PipelineConfig, names: bool) -> None:
+        self.cleaner, self.config, self.names = cleaner, config, names
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ParagraphWorkers:
+        if self.config.jobs > 1:
+            arguments = (self.cleaner, self.config, self.names)
+            self._pool = ProcessPoolExecutor(
+                self.config.jobs, initializer=_init_worker, initargs=arguments
+            )
+            self._pool.submit(int).result()  # starts the workers now (all of them, with fork)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def clean(
+        self, articles: Sequence[Article], progress: Progress | None = None
+    ) -> Iterator[PackedTask]:
+        """Yield the packed result of every task (in the workers, once entered).
+
+        Args:
+            articles: ``(position, id, text, title, source)`` of each article.
+            progress: Called as ``progress("paragraphs", done, total)`` after each task.
+        """
+        tasks = make_tasks(articles, self.cleaner.config.boilerplate_min_docs)
+        if self._pool is None or len(tasks) <= 1:
+            here = functools.partial(clean_task, self.cleaner, self.config, names=self.names)
+            results = map(here, _handed_out(tasks))  # map keeps no done task
+        else:
+            results = self._pool.map(_run_task, map(_Task, _handed_out(tasks)))
+        done = 0
+        for packed in results:
+            done += len(packed.positions)
+            yield packed
+            if progress:
+                progress("paragraphs", done, len(articles))
+
+
 def clean_corpus(
     cleaner: ParagraphCleaner,
     config: PipelineConfig,
@@ -280,33 +337,13 @@ def clean_corpus(
     progress: Progress | None = None,
     names: bool = False,
 ) -> Iterator[PackedTask]:
-    """Yield the packed result of every task, using ``config.jobs`` processes.
+    """Yield the packed result of every task, in ``config.jobs`` processes started now.
 
-    Args:
-        cleaner: The paragraph cleaner (copied into each worker).
-        config: Settings (shingles and signatures; ``jobs`` worker processes, 1: this one).
-        articles: ``(position, id, text, title, source)`` of each article.
-        progress: Called as ``progress("paragraphs", done, total)`` after each task.
-        names: Also find each article's name sequences (see :func:`clean_task`).
+    See :class:`ParagraphWorkers` (whose :meth:`~ParagraphWorkers.clean` this is) for the
+    arguments; start the workers before reading the input where it matters for memory.
     """
-    tasks = make_tasks(articles, cleaner.config.boilerplate_min_docs)
-    done = 0
-
-    def reported(results: Iterator[PackedTask]) -> Iterator[PackedTask]:
-        nonlocal done
-        for packed in results:
-            done += len(packed.positions)
-            yield packed
-            if progress:
-                progress("paragraphs", done, len(articles))
-
-    if config.jobs <= 1 or len(tasks) <= 1:
-        here = functools.partial(clean_task, cleaner, config, names=names)
-        yield from reported(map(here, _handed_out(tasks)))  # map keeps no done task
-        return
-    arguments = (cleaner, config, names)
-    with ProcessPoolExecutor(config.jobs, initializer=_init_worker, initargs=arguments) as pool:
-        yield from reported(pool.map(_run_task, map(_Task, _handed_out(tasks))))
+    with ParagraphWorkers(cleaner, config, names) as workers:
+        yield from workers.clean(articles, progress)
 
 
 def _handed_out(tasks: list[list[Article]]) -> Iterator[list[Article]]:

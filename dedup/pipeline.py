@@ -22,7 +22,7 @@ from .memory import release_freed_memory
 from .neardup import NearDuplicateFinder
 from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
-from .parallel import Progress, clean_corpus, kept_paragraphs, unpack
+from .parallel import ParagraphWorkers, Progress, kept_paragraphs, unpack
 from .shingle import Hasher, tokenize
 from .tfidf import Vocabulary
 from .types import (
@@ -127,6 +127,7 @@ def clean_paragraphs(
     vocabulary: Vocabulary | None = None,
     names: bool = False,
     drop_text: bool = False,
+    workers: ParagraphWorkers | None = None,
 ) -> CleanedCorpus:
     """Run the paragraph stage (with each text's shingles and signature).
 
@@ -136,10 +137,15 @@ def clean_paragraphs(
     depend on it. With ``drop_text``, each document of ``docs`` is replaced by a copy without
     its text and input fields (:func:`drop_input`) as soon as its task is done, so the texts
     and what the stage finds are never all held at once (about 5 KB less per news article
-    at the stage's end).
+    at the stage's end). ``workers``: the stage's processes, already entered (see
+    :func:`paragraph_workers`); started here when None.
     """
+    if workers is None:
+        with paragraph_workers(config, hasher, names) as started:
+            return clean_paragraphs(
+                docs, config, hasher, progress, vocabulary, names, drop_text, started
+            )
     vocabulary = vocabulary if vocabulary is not None else Vocabulary()
-    cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
     articles = [(n, d.id, d.text, d.title, d.source) for n, d in enumerate(docs)]
     removed: list[tuple[RemovedParagraph, ...]] = [()] * len(docs)
     cuts: dict[int, dict[int, str]] = {}
@@ -149,7 +155,7 @@ def clean_paragraphs(
     lengths = np.zeros(len(docs), dtype=np.int64)
     signatures = np.empty((len(docs), config.shingles.num_perm), dtype=np.uint32)
     dropped = 0  # characters of text dropped since the heap was last trimmed
-    for packed in clean_corpus(cleaner, config, articles, progress=progress, names=names):
+    for packed in workers.clean(articles, progress):
         lengths[packed.positions] = packed.lengths
         signatures[packed.positions] = packed.signatures
         cuts.update(packed.cuts)
@@ -167,6 +173,12 @@ def clean_paragraphs(
     return CleanedCorpus(
         removed, cuts, tokens, name_ids, shingle_sets, lengths.tolist(), signatures
     )
+
+
+def paragraph_workers(config: PipelineConfig, hasher: Hasher, names: bool) -> ParagraphWorkers:
+    """The paragraph stage's worker processes (enter them to start them)."""
+    cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
+    return ParagraphWorkers(cleaner, config, names)
 
 
 def run(
@@ -211,22 +223,25 @@ def run(
     stats: dict[str, float] = {}
     timer = _Timer(stats, progress)
     repeated: list[Rejected] = []
-    with timer.stage("read"):
-        docs = unique_documents(documents, config, repeated)
-    rejects = [*rejected, *repeated]  # read after the documents: a reader fills it as it goes
-    timer.articles = len(docs)
     hasher = Hasher()
-    vocabulary = Vocabulary()  # tokens as ids: 4 bytes each, shared with clustering
-    with timer.stage("paragraphs"):
-        corpus = clean_paragraphs(
-            docs,
-            config,
-            hasher,
-            progress,
-            vocabulary=vocabulary,
-            names=cluster,
-            drop_text=not keep_input,
-        )
+    # Started before the input is read, the workers share none of it with this process.
+    with paragraph_workers(config, hasher, names=cluster) as workers:
+        with timer.stage("read"):
+            docs = unique_documents(documents, config, repeated)
+        rejects = [*rejected, *repeated]  # read after the documents: a reader fills it
+        timer.articles = len(docs)
+        vocabulary = Vocabulary()  # tokens as ids: 4 bytes each, shared with clustering
+        with timer.stage("paragraphs"):
+            corpus = clean_paragraphs(
+                docs,
+                config,
+                hasher,
+                progress,
+                vocabulary=vocabulary,
+                names=cluster,
+                drop_text=not keep_input,
+                workers=workers,
+            )
     with timer.stage("near_duplicates"):
         finder = NearDuplicateFinder(config.neardup, shingles=config.shingles).fit(
             corpus.shingles,

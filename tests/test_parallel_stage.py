@@ -1,5 +1,6 @@
 """The packed, source-grouped paragraph stage equals the plain whole-corpus one."""
 
+import multiprocessing
 import random
 
 import numpy as np
@@ -12,7 +13,7 @@ from dedup.neardup import NearDuplicateFinder
 from dedup.normalize import nfc
 from dedup.paragraphs import ParagraphCleaner
 from dedup.parallel import CHUNK, first_seen_ids, make_tasks
-from dedup.pipeline import clean_paragraphs
+from dedup.pipeline import clean_paragraphs, run
 from dedup.shingle import Hasher, Permutations, lsh_candidates, lsh_index, shingle_hashes
 from dedup.tfidf import Vocabulary
 from dedup.types import Document
@@ -142,3 +143,18 @@ def test_token_rows_give_the_token_hashes():
     assert len(hasher) == 3
     assert hasher.tokens() == ["tin", "mới", "nhất"]
     assert np.array_equal(hasher.hashes_of(rows), Hasher().token_hashes(tokens))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_workers_start_before_the_input_is_read(jobs):
+    """Forked before any article is read, the workers share none of the corpus's pages."""
+    children_at_first_read = []
+
+    def documents():
+        children_at_first_read.append(len(multiprocessing.active_children()))
+        yield from corpus(600)
+
+    result = run(documents(), PipelineConfig(jobs=jobs), cluster=False)
+    assert children_at_first_read == [0 if jobs == 1 else 2]
+    assert len(result.articles) == 600
+    assert not multiprocessing.active_children()  # and they are gone after the stage

@@ -1,5 +1,6 @@
 """The pipeline end to end on the seed articles, against a golden JSONL file."""
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -7,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import dedup
-from dedup.report import to_jsonl
+from dedup.report import iter_json, to_dict, to_json, to_jsonl
+from dedup.types import Rejected
 
 GOLDEN = Path(__file__).parent / "data" / "seeds.expected.jsonl"
 SEED_IDS = [
@@ -86,3 +88,19 @@ def test_empty_input():
     result = dedup.run([])
     assert result.articles == ()
     assert result.stats["articles"] == 0
+
+
+@pytest.mark.parametrize("rejected", [False, True])
+def test_json_is_written_in_pieces_equal_to_one_document(seeds_result, rejected):
+    result = seeds_result
+    if rejected:  # a non-empty list at the end, and a result with no duplicate group
+        bad = Rejected("in.jsonl:3", 'bad "quote"\nline', "raw")
+        result = dataclasses.replace(seeds_result, rejected=(bad,), dup_groups=())
+    whole = json.dumps(to_dict(result), ensure_ascii=False, indent=2) + "\n"
+    pieces = list(iter_json(result))
+    assert "".join(pieces) == to_json(result) == whole
+    assert json.loads(whole)["rejected"] == (
+        [{"origin": "in.jsonl:3", "reason": 'bad "quote"\nline'}] if rejected else []
+    )
+    assert len(pieces) > len(result.articles) + len(result.stories)  # an article at a time
+    assert max(map(len, pieces)) < len(whole) / 3

@@ -80,15 +80,60 @@ def to_jsonl(result: Result, **options: bool) -> str:
 
 def to_dict(result: Result) -> dict[str, Any]:
     """The whole result as plain data: stats, groups, stories, events and articles."""
-    docs = {d.id: d for d in result.documents}
     return {
-        # Wall-clock seconds differ from run to run; the report must not (Result.stats has them).
-        "stats": {k: v for k, v in result.stats.items() if not k.startswith("seconds_")},
-        "duplicate_groups": [
+        key: dict(value) if isinstance(value, dict) else list(value)
+        for key, value in _sections(result)
+    }
+
+
+def to_json(result: Result) -> str:
+    """The whole result as one indented JSON document (:func:`to_dict`'s data)."""
+    return "".join(iter_json(result))
+
+
+def iter_json(result: Result) -> Iterator[str]:
+    """:func:`to_json`'s text in pieces, one per list item, so no piece is the whole document.
+
+    The document of a million articles is about 700 MB of text, and the indented encoder
+    keeps every small piece of it until joined: written as it is made, it needs the memory
+    of one item at a time. The bytes are those of ``json.dumps(to_dict(result),
+    ensure_ascii=False, indent=2)`` followed by a newline.
+    """
+    yield "{"
+    for n, (key, value) in enumerate(_sections(result)):
+        yield ("," if n else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": "
+        if isinstance(value, dict):
+            yield _dumps(value, depth=1)
+            continue
+        first = True
+        for item in value:
+            yield ("[" if first else ",") + "\n    " + _dumps(item, depth=2)
+            first = False
+        yield "[]" if first else "\n  ]"
+    yield "\n}\n"
+
+
+def _dumps(value: Any, depth: int) -> str:
+    """``value`` as indented JSON, as it reads ``depth`` levels deep in a document."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return text.replace("\n", "\n" + "  " * depth)  # JSON text has no raw newline in strings
+
+
+def _sections(result: Result) -> Iterator[tuple[str, Any]]:
+    """The document's top-level keys in order, each with a dict or a lazy iterable of items."""
+    docs = {d.id: d for d in result.documents}
+    # Wall-clock seconds differ from run to run; the report must not (Result.stats has them).
+    yield "stats", {k: v for k, v in result.stats.items() if not k.startswith("seconds_")}
+    yield (
+        "duplicate_groups",
+        (
             {"canonical": g.canonical, "members": list(g.members), "similarity": dict(g.similarity)}
             for g in result.dup_groups
-        ],
-        "stories": [
+        ),
+    )
+    yield (
+        "stories",
+        (
             {
                 "id": s.id,
                 "events": list(s.children),
@@ -96,11 +141,15 @@ def to_dict(result: Result) -> dict[str, Any]:
                 "members": list(s.members),
             }
             for s in result.stories
-        ],
-        "events": [
-            {"id": e.id, "terms": list(e.terms), "members": list(e.members)} for e in result.events
-        ],
-        "articles": [
+        ),
+    )
+    yield (
+        "events",
+        ({"id": e.id, "terms": list(e.terms), "members": list(e.members)} for e in result.events),
+    )
+    yield (
+        "articles",
+        (
             {
                 **article_record(docs[a.id], a),
                 "title": docs[a.id].title,
@@ -109,11 +158,6 @@ def to_dict(result: Result) -> dict[str, Any]:
                 "url": docs[a.id].url,
             }
             for a in result.articles
-        ],
-        "rejected": [{"origin": r.origin, "reason": r.reason} for r in result.rejected],
-    }
-
-
-def to_json(result: Result) -> str:
-    """The whole result as one indented JSON document."""
-    return json.dumps(to_dict(result), ensure_ascii=False, indent=2) + "\n"
+        ),
+    )
+    yield "rejected", ({"origin": r.origin, "reason": r.reason} for r in result.rejected)
