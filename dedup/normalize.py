@@ -117,6 +117,8 @@ def _maybe_not_nfc_folded() -> str:
 
 
 _MAYBE_NOT_NFC_FOLDED = re.compile(_maybe_not_nfc_folded())
+# The old-style pairs tone placement writes (in either case) hold no character that may compose.
+_TONES_STAY_NFC = not any(_MAYBE_NOT_NFC.search(old + old.upper()) for old in _TONE_TABLE.values())
 _MAYBE_NOT_NFC_RUN = re.compile(f"(?:{_MAYBE_NOT_NFC.pattern})+")
 _MAX_STRETCHES = 32  # more, and one pass over the whole text is faster
 
@@ -220,8 +222,10 @@ def fold(text: str, config: NormConfig | None = None) -> str:
         else:
             text, moved = _place_tones_keep_case(text), 1
         # A combining mark after the moved pair (``hoà`` + U+0301) now composes: NFC again
-        # (nothing to do when no pair moved: the text is as the last NFC left it).
-        if moved:
+        # (nothing to do when no pair moved: the text is as the last NFC left it; nor in plain
+        # text, which has no combining mark, and the pairs written are NFC and compose with
+        # nothing before them).
+        if moved and not (plain and _TONES_STAY_NFC):
             text = nfc(text)
     return text
 

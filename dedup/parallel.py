@@ -174,7 +174,7 @@ def _clean_task(
         lengths.append(len(text))
         if names:
             found = name_sequences(article[3] or "", config.norm)
-            found += name_sequences(text, config.norm)
+            found += name_sequences(text, config.norm, is_nfc=True)
             pieces.append(np.fromiter(map(code, found), dtype=np.int64, count=len(found)))
             name_counts.append(len(found))
         records.append(result.removed)
@@ -184,8 +184,7 @@ def _clean_task(
     # Tokens and names numbered in order of first sight, as one dictionary would number them.
     codes = np.concatenate([_NO_CODES, *pieces])
     ids, distinct = first_seen_ids(codes, offset + len(name_codes))
-    tokens, found_names = hasher.tokens(), list(name_codes)
-    vocabulary = [tokens[c] if c < offset else found_names[c - offset] for c in distinct.tolist()]
+    vocabulary = _strings(distinct, hasher.tokens(), list(name_codes))
     is_name = codes >= offset
     # Every article's shingles in one numpy pass (no window crosses articles).
     runs = np.array(counts, dtype=np.int64)
@@ -208,6 +207,19 @@ def _clean_task(
         lengths=np.array(lengths, dtype=np.int64),
         signatures=signatures,
     )
+
+
+def _strings(codes: np.ndarray, tokens: list[str], names: list[str]) -> list[str]:
+    """The string of each code: a hasher row (below ``len(tokens)``) or a name's code after."""
+    if not len(codes):
+        return []
+    # Every code read as a row (a name's code as the last row), then the names put in place.
+    rows = np.minimum(codes, len(tokens) - 1).tolist()
+    strings = list(map(tokens.__getitem__, rows)) if tokens else [""] * len(codes)
+    at = np.flatnonzero(codes >= len(tokens))
+    for i, name in zip(at.tolist(), (codes[at] - len(tokens)).tolist(), strict=True):
+        strings[i] = names[name]
+    return strings
 
 
 def _kept_rows(doc: Paragraphs, kept: list[int]) -> np.ndarray:

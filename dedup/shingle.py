@@ -15,7 +15,7 @@ import functools
 import hashlib
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
@@ -77,13 +77,18 @@ class Hasher:
             return _EMPTY
         return self.hashes_of(self.token_ids(tokens))
 
-    def token_ids(self, tokens: Sequence[str]) -> np.ndarray:
+    def token_ids(self, tokens: Iterable[str], count: int | None = None) -> np.ndarray:
         """The row of each token in this hasher's table (int64; new tokens are hashed now).
 
         Rows number the distinct tokens in order of first sight, for this hasher only.
+
+        Args:
+            tokens: The tokens (a sequence, or any iterable when ``count`` is given).
+            count: How many tokens there are (``len(tokens)`` when None).
         """
         ids = self._ids
-        positions = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        count = len(tokens) if count is None else count  # type: ignore[arg-type]
+        positions = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=count)
         if ids.new:
             self._add(ids.new)
             ids.new = []
