@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
-_MAX_INCIDENCE = 1 << 16  # values of a sample of texts counted with one matrix (sample x values)
 
 
 def may_repeat(shingles: list[np.ndarray], counts: list[int], threshold: float) -> list[bool]:
@@ -60,12 +59,20 @@ def shared_counts(sets: list[np.ndarray]) -> list[list[int]]:
         ``shared[i][j]``: values in both ``sets[i]`` and ``sets[j]``.
     """
     values = np.concatenate([_EMPTY, *sets])
-    if len(values) > _MAX_INCIDENCE:  # huge texts: pair by pair, not a matrix of every value
-        return [[len(np.intersect1d(x, y, assume_unique=True)) for y in sets] for x in sets]
     owner = np.repeat(np.arange(len(sets)), [len(s) for s in sets])
-    order = np.argsort(values, kind="stable")
+    order = np.argsort(values, kind="stable")  # stable: owners ascending among equals
     values, owner = values[order], owner[order]
-    column = np.cumsum(np.concatenate(([True], values[1:] != values[:-1]))) - 1
-    incidence = np.zeros((len(sets), int(column[-1]) + 1 if len(column) else 0))
-    incidence[owner, column] = 1
-    return (incidence @ incidence.T).astype(np.int64).tolist()
+    # A value in m sets is m equal neighbours once sorted: pair each with those d places on.
+    pairs = [np.zeros(0, dtype=np.int64)]
+    d = 1
+    while d < len(values):
+        same = np.flatnonzero(values[d:] == values[:-d])
+        if not len(same):
+            break
+        pairs.append(owner[same] * len(sets) + owner[same + d])
+        d += 1
+    counts = np.bincount(np.concatenate(pairs), minlength=len(sets) ** 2)
+    counts = counts.reshape(len(sets), len(sets))
+    counts = counts + counts.T
+    counts[np.diag_indices(len(sets))] = [len(s) for s in sets]
+    return counts.tolist()
