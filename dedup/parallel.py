@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +28,7 @@ from .config import PipelineConfig
 from .features import name_sequences
 from .normalize import nfc
 from .paragraphs import ParagraphCleaner, Paragraphs, split_paragraphs
+from .sentrows import RowIds, SentRows
 from .shingle import Permutations, shingles_of_runs
 from .tfidf import Vocabulary
 from .types import RemovedParagraph
@@ -38,7 +40,8 @@ Progress = Callable[[str, int, int], None]
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
 _NO_CODES = np.zeros(0, dtype=np.int64)
-_worker: tuple[ParagraphCleaner, PipelineConfig, bool] | None = None
+_NO_FRESH = np.zeros(0, dtype=bool)
+_worker: tuple[ParagraphCleaner, PipelineConfig, bool, SentRows | None] | None = None
 
 
 @dataclass(slots=True)
@@ -49,8 +52,10 @@ class PackedTask:
         positions: Input position of each article (ascending).
         records: Removal records of each article, in paragraph order.
         cuts: Position -> {paragraph index: text kept} for self-glued paragraphs kept cut.
-        vocabulary: The distinct kept tokens of the task.
-        token_ids: Kept tokens of all articles, one after the other (indices into vocabulary).
+        vocabulary: The distinct kept tokens and names of the task, in order of first sight;
+            with :class:`SentRows`, only those its worker had not sent before.
+        token_ids: Kept tokens of all articles, one after the other (indices into the task's
+            distinct tokens and names).
         token_counts: Kept tokens of each article.
         names: Name-sequence features of the title and cleaned text of all articles, one
             after the other (indices into vocabulary; none unless asked for).
@@ -59,6 +64,8 @@ class PackedTask:
         shingle_counts: Shingles of each article.
         lengths: Characters of each cleaned text (in NFC).
         signatures: ``(articles, num_perm)`` uint32 MinHash signatures of the shingle sets.
+        rows, fresh, worker: For :meth:`RowIds.ids`: each distinct token's hasher row (-1: a
+            name), whether it is in ``vocabulary`` (both empty: all are), the process.
     """
 
     positions: np.ndarray
@@ -73,6 +80,9 @@ class PackedTask:
     shingle_counts: np.ndarray
     lengths: np.ndarray
     signatures: np.ndarray
+    rows: np.ndarray
+    fresh: np.ndarray
+    worker: int
 
 
 class _Task(list):  # type: ignore[type-arg]  # a list of Article
@@ -104,17 +114,19 @@ def _decoded(rows: list[tuple]) -> list[Article]:
     return [(row[0], *map(_text, row[1:])) for row in rows]  # type: ignore[misc]
 
 
-def _init_worker(cleaner: ParagraphCleaner, config: PipelineConfig, names: bool) -> None:
+def _init_worker(
+    cleaner: ParagraphCleaner, config: PipelineConfig, names: bool, send_once: bool = False
+) -> None:
     """Keep the worker's own cleaner (and its token hash cache) for all its tasks."""
     global _worker
-    _worker = (cleaner, config, names)
+    _worker = (cleaner, config, names, SentRows() if send_once else None)
 
 
 def _run_task(articles: Sequence[Article]) -> PackedTask:
     """Run the paragraph stage on one task (in a worker)."""
     assert _worker is not None  # noqa: S101 - set by the pool initializer
-    cleaner, config, names = _worker
-    return clean_task(cleaner, config, articles, names)
+    cleaner, config, names, sent = _worker
+    return clean_task(cleaner, config, articles, names, sent)
 
 
 def clean_task(
@@ -122,14 +134,17 @@ def clean_task(
     config: PipelineConfig,
     articles: Sequence[Article],
     names: bool = False,
+    sent: SentRows | None = None,
 ) -> PackedTask:
     """Clean the articles of one task (whole sources) and pack what later stages need.
 
     With ``names``, also each article's name sequences
-    (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text).
+    (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text). With
+    ``sent`` (this process's, for the tasks of one run), a token sent before is given by its
+    row alone (:class:`RowIds` reads it).
     """
     with _without_gc():
-        return _clean_task(cleaner, config, articles, names)
+        return _clean_task(cleaner, config, articles, names, sent)
 
 
 @contextmanager
@@ -153,6 +168,7 @@ def _clean_task(
     config: PipelineConfig,
     articles: Sequence[Article],
     names: bool,
+    sent: SentRows | None,
 ) -> PackedTask:
     """:func:`clean_task` (with the garbage collector held off)."""
     prepared = cleaner.prepare_many([article[1:] for article in articles])
@@ -184,6 +200,11 @@ def _clean_task(
     # Tokens and names numbered in order of first sight, as one dictionary would number them.
     codes = np.concatenate([_NO_CODES, *pieces])
     ids, distinct = first_seen_ids(codes, offset + len(name_codes))
+    rows = fresh = _NO_CODES
+    if sent is not None:
+        rows = np.where(distinct < offset, distinct, -1)
+        fresh = sent.fresh(rows)
+        distinct = distinct[fresh]
     vocabulary = _strings(distinct, hasher.tokens(), list(name_codes))
     is_name = codes >= offset
     # Every article's shingles in one numpy pass (no window crosses articles).
@@ -206,6 +227,9 @@ def _clean_task(
         shingle_counts=np.array([len(s) for s in shingle_sets], dtype=np.int64),
         lengths=np.array(lengths, dtype=np.int64),
         signatures=signatures,
+        rows=rows,
+        fresh=fresh if sent is not None else _NO_FRESH,
+        worker=os.getpid(),
     )
 
 
@@ -291,6 +315,7 @@ def clean_corpus(
     *,
     progress: Progress | None = None,
     names: bool = False,
+    send_once: bool = False,
 ) -> Iterator[PackedTask]:
     """Yield the packed result of every task, using ``config.jobs`` processes.
 
@@ -300,6 +325,9 @@ def clean_corpus(
         articles: ``(position, id, text, title, source)`` of each article.
         progress: Called as ``progress("paragraphs", done, total)`` after each task.
         names: Also find each article's name sequences (see :func:`clean_task`).
+        send_once: Each process sends each token's string once, in the first task that holds
+            it (saves pickling and hashing it again); the results must then be read in order
+            through one :class:`RowIds` (:func:`unpack`).
     """
     tasks = make_tasks(articles, cleaner.config.boilerplate_min_docs)
     done = 0
@@ -313,10 +341,11 @@ def clean_corpus(
                 progress("paragraphs", done, len(articles))
 
     if config.jobs <= 1 or len(tasks) <= 1:
-        here = functools.partial(clean_task, cleaner, config, names=names)
+        sent = SentRows() if send_once else None
+        here = functools.partial(clean_task, cleaner, config, names=names, sent=sent)
         yield from reported(map(here, _handed_out(tasks)))  # map keeps no done task
         return
-    arguments = (cleaner, config, names)
+    arguments = (cleaner, config, names, send_once)
     with ProcessPoolExecutor(config.jobs, initializer=_init_worker, initargs=arguments) as pool:
         yield from reported(pool.map(_run_task, map(_Task, _handed_out(tasks))))
 
@@ -334,14 +363,16 @@ def _handed_out(tasks: list[list[Article]]) -> Iterator[list[Article]]:
 
 
 def unpack(
-    packed: PackedTask, vocabulary: Vocabulary
+    packed: PackedTask, vocabulary: Vocabulary | RowIds
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """Per article of a task: position, kept token ids, shingle set, name feature ids.
 
     The task's tokens and names are renumbered as ids of ``vocabulary`` (int32, shared by
-    all tasks); the names are empty unless the task found them.
+    all tasks; a :class:`RowIds` of it for the tasks of ``clean_corpus(send_once=True)``, read
+    in order); the names are empty unless the task found them.
     """
-    global_ids = vocabulary.ids(packed.vocabulary)
+    row_ids = vocabulary if isinstance(vocabulary, RowIds) else RowIds(vocabulary)
+    global_ids = row_ids.ids(packed.vocabulary, packed.rows, packed.fresh, packed.worker)
     tokens = global_ids[packed.token_ids] if len(global_ids) else packed.token_ids.astype(np.int32)
     names = global_ids[packed.names] if len(global_ids) else packed.names.astype(np.int32)
     token_ends = np.cumsum(packed.token_counts).tolist()

@@ -22,7 +22,7 @@ from .memory import release_freed_memory
 from .neardup import NearDuplicateFinder
 from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
-from .parallel import Progress, clean_corpus, kept_paragraphs, unpack
+from .parallel import Progress, RowIds, clean_corpus, kept_paragraphs, unpack
 from .shingle import Hasher, tokenize
 from .tfidf import Vocabulary
 from .types import (
@@ -149,11 +149,13 @@ def clean_paragraphs(
     lengths = np.zeros(len(docs), dtype=np.int64)
     signatures = np.empty((len(docs), config.shingles.num_perm), dtype=np.uint32)
     dropped = 0  # characters of text dropped since the heap was last trimmed
-    for packed in clean_corpus(cleaner, config, articles, progress=progress, names=names):
+    row_ids = RowIds(vocabulary)  # each token's string comes once from each worker
+    tasks = clean_corpus(cleaner, config, articles, progress=progress, names=names, send_once=True)
+    for packed in tasks:
         lengths[packed.positions] = packed.lengths
         signatures[packed.positions] = packed.signatures
         cuts.update(packed.cuts)
-        unpacked = unpack(packed, vocabulary)
+        unpacked = unpack(packed, row_ids)
         for (n, kept, shingles, found), records in zip(unpacked, packed.records, strict=True):
             removed[n], tokens[n], name_ids[n], shingle_sets[n] = records, kept, found, shingles
         if drop_text:  # its task is done: nothing else holds these texts
