@@ -40,7 +40,6 @@ Progress = Callable[[str, int, int], None]
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
 _NO_CODES = np.zeros(0, dtype=np.int64)
-_NO_FRESH = np.zeros(0, dtype=bool)
 _worker: tuple[ParagraphCleaner, PipelineConfig, bool, SentRows | None] | None = None
 
 
@@ -200,7 +199,7 @@ def _clean_task(
     # Tokens and names numbered in order of first sight, as one dictionary would number them.
     codes = np.concatenate([_NO_CODES, *pieces])
     ids, distinct = first_seen_ids(codes, offset + len(name_codes))
-    rows = fresh = _NO_CODES
+    rows, fresh = _NO_CODES, np.zeros(0, dtype=bool)
     if sent is not None:
         rows = np.where(distinct < offset, distinct, -1)
         fresh = sent.fresh(rows)
@@ -228,15 +227,13 @@ def _clean_task(
         lengths=np.array(lengths, dtype=np.int64),
         signatures=signatures,
         rows=rows,
-        fresh=fresh if sent is not None else _NO_FRESH,
+        fresh=fresh,
         worker=os.getpid(),
     )
 
 
 def _strings(codes: np.ndarray, tokens: list[str], names: list[str]) -> list[str]:
     """The string of each code: a hasher row (below ``len(tokens)``) or a name's code after."""
-    if not len(codes):
-        return []
     # Every code read as a row (a name's code as the last row), then the names put in place.
     rows = np.minimum(codes, len(tokens) - 1).tolist()
     strings = list(map(tokens.__getitem__, rows)) if tokens else [""] * len(codes)
