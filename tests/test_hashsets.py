@@ -6,6 +6,7 @@ from itertools import combinations
 
 import numpy as np
 
+from dedup import shingle
 from dedup.hashsets import distinct, may_repeat, shared_counts
 
 
@@ -54,3 +55,15 @@ def test_may_repeat_flags_exactly_articles_whose_paragraphs_share_a_prefix_hash(
         ]
         assert flags == expected
         assert any(expected) and not all(expected)
+
+
+def test_shingles_of_runs_in_groups_equal_one_pass(monkeypatch) -> None:
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(0, 40, 500)
+    flat = rng.integers(0, 2**63, int(lengths.sum()), dtype=np.uint64)
+    whole = shingle._shingles_of_runs(flat, lengths, 5)
+    for group in (1, 7, 100, 1000):
+        monkeypatch.setattr(shingle, "_GROUP_TOKENS", group)
+        grouped = shingle.shingles_of_runs(flat, lengths, 5)
+        assert len(grouped) == len(whole)
+        assert all(np.array_equal(a, b) for a, b in zip(whole, grouped, strict=True))
