@@ -24,16 +24,20 @@ _WORD_OR_STOP = re.compile(r"\w+|[.!?]")
 _WORD = re.compile(r"\w+")
 _STOPS = ".!?"
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines cuts
+_STOPS_AND_BREAKS = _STOPS + _LINE_BREAKS
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # characters past the BMP
 NAME_PREFIX = "\u2063name:"  # invisible separator: never produced by the tokenizer
 
 
-def name_sequences(text: str, config: NormConfig | None = None) -> list[str]:
+def name_sequences(
+    text: str, config: NormConfig | None = None, *, is_nfc: bool = False
+) -> list[str]:
     """Return the runs of capitalised words of ``text``, normalized, one feature per run.
 
     Args:
         text: Text as written (case kept); lines are separate sentences.
         config: Normalization applied to each run (the pipeline's).
+        is_nfc: The caller knows ``text`` is NFC already (saves a pass over it).
 
     Returns:
         Features such as ``"<prefix>lindsay lohan"``, in text order, repeats kept.
@@ -42,7 +46,7 @@ def name_sequences(text: str, config: NormConfig | None = None) -> list[str]:
         >>> [n.split(":")[1] for n in name_sequences("Lindsay Lohan checks in. The star left.")]
         ['lindsay lohan']
     """
-    runs = _capitalised_runs(nfc(text))
+    runs = _capitalised_runs(text if is_nfc else nfc(text))
     return [NAME_PREFIX + run for run in normalize_lines(runs, config)]
 
 
@@ -61,7 +65,8 @@ def _runs_pattern() -> re.Pattern[str]:
     upper = re.escape("".join(c for c in letters if c.isupper() and word.match(c)))
     gap = f"[^\\w{re.escape(_STOPS + _LINE_BREAKS)}]+"
     # (?<!\w.) after the first letter: the word starts there (not inside a word).
-    return re.compile(f"[{upper}](?<!\\w.)\\w*(?:{gap}[{upper}]\\w*)*")
+    # Group 1: the first word; group 2: the others (empty for a run of one word).
+    return re.compile(f"([{upper}](?<!\\w.)\\w*)((?:{gap}[{upper}]\\w*)*)")
 
 
 def _capitalised_runs(text: str) -> list[str]:
@@ -75,20 +80,20 @@ def _capitalised_runs(text: str) -> list[str]:
         return _capitalised_runs_by_token(text)
     runs = []
     for match in _runs_pattern().finditer(text):
-        words = _WORD.findall(match.group())
-        if len(words) == 1:
-            before = match.start() - 1  # the last character of the token before, if any
-            while before >= 0 and not _ends_gap(text[before]):
-                before -= 1
-            if before < 0 or text[before] in _STOPS or text[before] in _LINE_BREAKS:
-                continue
-        runs.append(" ".join(words))
+        if match.group(2):
+            runs.append(" ".join(_WORD.findall(match.group())))
+            continue
+        # One word: kept unless the last character before it that is no gap between words
+        # (a word character, a stop or a line break) is a stop or a line break, or is none.
+        before = match.start() - 1
+        while before >= 0:
+            char = text[before]
+            if char.isalnum() or char == "_" or char in _STOPS_AND_BREAKS:
+                break
+            before -= 1
+        if before >= 0 and text[before] not in _STOPS_AND_BREAKS:
+            runs.append(match.group(1))
     return runs
-
-
-def _ends_gap(char: str) -> bool:
-    """Whether ``char`` is no gap between words: a word character, a stop or a line break."""
-    return char.isalnum() or char == "_" or char in _STOPS or char in _LINE_BREAKS
 
 
 def _capitalised_runs_by_token(text: str) -> list[str]:

@@ -117,7 +117,9 @@ def _maybe_not_nfc_folded() -> str:
 
 
 _MAYBE_NOT_NFC_FOLDED = re.compile(_maybe_not_nfc_folded())
-_MAYBE_NOT_NFC_RUN = re.compile(f"(?:{_MAYBE_NOT_NFC.pattern})+")
+# The old-style pairs tone placement writes (in either case) hold no character that may compose.
+_TONES_STAY_NFC = not any(_MAYBE_NOT_NFC.search(old + old.upper()) for old in _TONE_TABLE.values())
+_MAYBE_NOT_NFC_RUN = re.compile(f"((?:{_MAYBE_NOT_NFC.pattern})+)")  # one group: kept by split
 _MAX_STRETCHES = 32  # more, and one pass over the whole text is faster
 
 
@@ -131,15 +133,16 @@ def nfc(text: str) -> str:
     """
     if _MAYBE_NOT_NFC.search(text) is None:
         return text
+    # Text between runs, then runs, alternately (runs are longest: the text between is not empty).
+    split = _MAYBE_NOT_NFC_RUN.split(text, maxsplit=_MAX_STRETCHES)
+    if len(split) > 2 * _MAX_STRETCHES and _MAYBE_NOT_NFC.search(split[-1]):
+        return unicodedata.normalize("NFC", text)
+    normalize = unicodedata.normalize
     pieces = []
-    done = 0  # text[:done] is in pieces
-    for stretches, run in enumerate(_MAYBE_NOT_NFC_RUN.finditer(text)):
-        if stretches == _MAX_STRETCHES:
-            return unicodedata.normalize("NFC", text)
-        start = max(run.start() - 1, done)
-        pieces += (text[done:start], unicodedata.normalize("NFC", text[start : run.end()]))
-        done = run.end()
-    pieces.append(text[done:])
+    for i in range(1, len(split), 2):
+        before = split[i - 1]
+        pieces += (before[:-1], normalize("NFC", before[-1:] + split[i]))
+    pieces.append(split[-1])
     return "".join(pieces)
 
 
@@ -220,8 +223,10 @@ def fold(text: str, config: NormConfig | None = None) -> str:
         else:
             text, moved = _place_tones_keep_case(text), 1
         # A combining mark after the moved pair (``hoà`` + U+0301) now composes: NFC again
-        # (nothing to do when no pair moved: the text is as the last NFC left it).
-        if moved:
+        # (nothing to do when no pair moved: the text is as the last NFC left it; nor in plain
+        # text, which has no combining mark, and the pairs written are NFC and compose with
+        # nothing before them).
+        if moved and not (plain and _TONES_STAY_NFC):
             text = nfc(text)
     return text
 

@@ -22,11 +22,12 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import chain, combinations
 
 import numpy as np
 
 from .config import NormConfig, ParagraphConfig
+from .hashsets import distinct, may_repeat, shared_counts
 from .normalize import fold, fold_lines, normalize_text
 from .shingle import (
     Hasher,
@@ -156,15 +157,20 @@ class ParagraphCleaner:
         numpy's cost per call, paid per article, is a large share of a news article's time.
         """
         split = [self._split(text) for _, text, _, _ in articles]
-        paragraphs = [tokens for _, tokens, _ in split for tokens in tokens]
-        lengths = np.array([len(t) for t in paragraphs], dtype=np.int64)
-        rows = self.hasher.token_ids([t for tokens in paragraphs for t in tokens])
+        paragraphs = list(chain.from_iterable(tokens for _, tokens, _ in split))
+        lengths = np.fromiter(map(len, paragraphs), dtype=np.int64, count=len(paragraphs))
+        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        rows = self.hasher.token_ids(chain.from_iterable(paragraphs), int(bounds[-1]))
         flat = self.hasher.hashes_of(rows)
         shingles = shingles_of_runs(flat, lengths, self.config.k)
-        bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
+        bounds = bounds.tolist()
+        counts = [len(tokens) for _, tokens, _ in split]
+        repeats_possible = may_repeat(shingles, counts, self.config.threshold)
         prepared = []
         first = 0
-        for (doc_id, _, title, source), (raw, tokens, trimmed) in zip(articles, split, strict=True):
+        for n, ((doc_id, _, title, source), (raw, tokens, trimmed)) in enumerate(
+            zip(articles, split, strict=True)
+        ):
             last = first + len(tokens)
             hashes = [flat[bounds[i] : bounds[i + 1]] for i in range(first, last)]
             doc = Paragraphs(
@@ -172,7 +178,8 @@ class ParagraphCleaner:
                 rows=rows[bounds[first] : bounds[last]],
             )  # fmt: skip
             self._mark_title_echoes(doc, title)
-            self._mark_repeats(doc)
+            if repeats_possible[n]:
+                self._mark_repeats(doc)
             prepared.append(doc)
             first = last
         return prepared
@@ -246,14 +253,21 @@ class ParagraphCleaner:
     def _mark_source(self, source: str, docs: list[Paragraphs]) -> None:
         """Find boilerplate among the articles of one source."""
         # Distinct paragraphs (by normalized tokens), each with every place it occurs.
-        places: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
+        # (A list by number, not a dict by tokens: a tuple's hash is not cached, so each lookup
+        # would hash its tokens again.)
+        number: dict[tuple[str, ...], int] = {}
+        places: list[list[tuple[int, int]]] = []
         for d, doc in enumerate(docs):
             for i in doc.kept():
                 if doc.tokens[i]:
-                    places[tuple(doc.tokens[i])].append((d, i))
-        keys = list(places)
-        shingles = [docs[places[key][0][0]].shingles[places[key][0][1]] for key in keys]
-        parent = list(range(len(keys)))
+                    k = number.setdefault(tuple(doc.tokens[i]), len(places))
+                    if k == len(places):
+                        places.append([(d, i)])
+                    else:
+                        places[k].append((d, i))
+        del number
+        shingles = [docs[d].shingles[i] for (d, i), *_ in places]
+        parent = list(range(len(places)))
 
         def find(x: int) -> int:
             while parent[x] != x:
@@ -266,47 +280,41 @@ class ParagraphCleaner:
             if jaccard_containment(shingles[k], shingles[other])[0] >= self.config.threshold:
                 parent[find(k)] = find(other)
         clusters: dict[int, list[int]] = defaultdict(list)
-        for k in range(len(keys)):
+        for k in range(len(places)):
             clusters[find(k)].append(k)
         members_of_doc: dict[int, set[int]] = defaultdict(set)
         for root, members in clusters.items():
             for k in members:
-                for d, _ in places[keys[k]]:
+                for d, _ in places[k]:
                     members_of_doc[d].add(root)
-        # Host -> every shingle of its text, built when needed: a Python set, since a set
-        # intersection costs less than numpy's calls for one pair of a few hundred hashes.
-        words: dict[int, set[int]] = {}
-        shared: dict[tuple[int, int], float] = {}  # host pair -> containment of their words
+        words: dict[int, np.ndarray] = {}  # host -> every shingle of its text, built when needed
 
-        def text_overlap(a: int, b: int) -> float:
-            if (a, b) not in shared:
-                for d in (a, b):
-                    if d not in words:
-                        words[d] = set(np.concatenate([_EMPTY, *docs[d].shingles]).tolist())
-                smaller = min(len(words[a]), len(words[b]))  # as jaccard_containment's
-                shared[a, b] = len(words[a] & words[b]) / smaller if smaller else 0.0
-            return shared[a, b]
+        def text_overlaps(sample: list[int]) -> list[list[int]]:
+            for d in sample:
+                if d not in words:
+                    words[d] = distinct(np.concatenate([_EMPTY, *docs[d].shingles]))
+            return shared_counts([words[d] for d in sample])
 
         min_docs = self.config.boilerplate_min_docs
         for members in clusters.values():
-            if len(members) == 1 and len(places[keys[members[0]]]) < min_docs:
+            if len(members) == 1 and len(places[members[0]]) < min_docs:
                 continue  # one paragraph in fewer places than needed (the common case)
-            hosts = sorted({d for k in members for d, _ in places[keys[k]]})
+            hosts = sorted({d for k in members for d, _ in places[k]})
             if len(hosts) < min_docs:
                 continue
-            overlap = self._hosts_overlap(hosts, members_of_doc, text_overlap)
+            overlap = self._hosts_overlap(hosts, members_of_doc, text_overlaps)
             if overlap >= self.config.boilerplate_max_overlap:
                 continue
             note = f"{len(hosts)} articles of {source}"
             for k in members:
-                for d, i in places[keys[k]]:
+                for d, i in places[k]:
                     docs[d].removed[i] = RemovedParagraph(i, "boilerplate", docs[d].raw[i], note)
 
     @staticmethod
     def _hosts_overlap(
         hosts: list[int],
         members_of_doc: dict[int, set[int]],
-        text_overlap: Callable[[int, int], float],
+        text_overlaps: Callable[[list[int]], list[list[int]]],
     ) -> float:
         """How much (a sample of) the host articles are alike, 0-1.
 
@@ -321,7 +329,14 @@ class ParagraphCleaner:
             len(members_of_doc[a] & members_of_doc[b]) / len(members_of_doc[a] | members_of_doc[b])
             for a, b in pairs
         ]
-        texts = [text_overlap(a, b) for a, b in pairs]
+        # Shingles shared by each pair of the sample, over the smaller set (as jaccard_containment).
+        shared = text_overlaps(sample)
+        size = [row[i] for i, row in enumerate(shared)]
+        where = {d: i for i, d in enumerate(sample)}
+        texts = []
+        for a, b in pairs:
+            smaller = min(size[where[a]], size[where[b]])
+            texts.append(shared[where[a]][where[b]] / smaller if smaller else 0.0)
         return float(max(np.mean(paragraphs), np.mean(texts)))
 
     @staticmethod

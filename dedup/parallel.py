@@ -12,12 +12,11 @@ alone, so the output is byte-identical whatever the number of workers.
 
 from __future__ import annotations
 
-import functools
 import gc
 import itertools
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from .config import PipelineConfig
 from .features import name_sequences
 from .normalize import nfc
 from .paragraphs import ParagraphCleaner, Paragraphs, split_paragraphs
+from .sentrows import RowIds, SentRows
 from .shingle import Permutations, shingles_of_runs
 from .tfidf import Vocabulary
 from .types import RemovedParagraph
@@ -38,7 +38,6 @@ Progress = Callable[[str, int, int], None]
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
 _NO_CODES = np.zeros(0, dtype=np.int64)
-_worker: tuple[ParagraphCleaner, PipelineConfig, bool] | None = None
 
 
 @dataclass(slots=True)
@@ -49,8 +48,10 @@ class PackedTask:
         positions: Input position of each article (ascending).
         records: Removal records of each article, in paragraph order.
         cuts: Position -> {paragraph index: text kept} for self-glued paragraphs kept cut.
-        vocabulary: The distinct kept tokens of the task.
-        token_ids: Kept tokens of all articles, one after the other (indices into vocabulary).
+        vocabulary: The distinct kept tokens and names of the task, in order of first sight;
+            with :class:`SentRows`, only those its worker had not sent before.
+        token_ids: Kept tokens of all articles, one after the other (indices into the task's
+            distinct tokens and names).
         token_counts: Kept tokens of each article.
         names: Name-sequence features of the title and cleaned text of all articles, one
             after the other (indices into vocabulary; none unless asked for).
@@ -59,6 +60,8 @@ class PackedTask:
         shingle_counts: Shingles of each article.
         lengths: Characters of each cleaned text (in NFC).
         signatures: ``(articles, num_perm)`` uint32 MinHash signatures of the shingle sets.
+        rows, fresh, worker: For :meth:`RowIds.ids`: each distinct token's hasher row (-1: a
+            name), whether it is in ``vocabulary`` (both empty: all are), the process.
     """
 
     positions: np.ndarray
@@ -73,48 +76,9 @@ class PackedTask:
     shingle_counts: np.ndarray
     lengths: np.ndarray
     signatures: np.ndarray
-
-
-class _Task(list):  # type: ignore[type-arg]  # a list of Article
-    """The articles of one task, pickled with their strings (texts, titles) as UTF-8 bytes.
-
-    CPython's pickle encodes a str to UTF-8 through a cache kept inside the str for its
-    whole life: sending the texts as they are to the workers would leave a UTF-8 copy of
-    every text and title in this process (2.6 KB per news article, two thirds of its text).
-    Encoding them here makes the same bytes, freed once sent; the worker decodes them as
-    unpickling would have.
-    """
-
-    def __reduce__(self) -> tuple[Callable[..., list[Article]], tuple[list[tuple]]]:
-        return _decoded, ([(a[0], *map(_utf8, a[1:])) for a in self],)
-
-
-def _utf8(text: str | None) -> bytes | None:
-    """``text`` as pickle writes it (UTF-8, lone surrogates passed through), or None."""
-    return None if text is None else text.encode("utf-8", "surrogatepass")
-
-
-def _text(data: bytes | None) -> str | None:
-    """The string :func:`_utf8` encoded, or None."""
-    return None if data is None else data.decode("utf-8", "surrogatepass")
-
-
-def _decoded(rows: list[tuple]) -> list[Article]:
-    """The articles of a :class:`_Task` as sent (in a worker)."""
-    return [(row[0], *map(_text, row[1:])) for row in rows]  # type: ignore[misc]
-
-
-def _init_worker(cleaner: ParagraphCleaner, config: PipelineConfig, names: bool) -> None:
-    """Keep the worker's own cleaner (and its token hash cache) for all its tasks."""
-    global _worker
-    _worker = (cleaner, config, names)
-
-
-def _run_task(articles: Sequence[Article]) -> PackedTask:
-    """Run the paragraph stage on one task (in a worker)."""
-    assert _worker is not None  # noqa: S101 - set by the pool initializer
-    cleaner, config, names = _worker
-    return clean_task(cleaner, config, articles, names)
+    rows: np.ndarray
+    fresh: np.ndarray
+    worker: int
 
 
 def clean_task(
@@ -122,14 +86,17 @@ def clean_task(
     config: PipelineConfig,
     articles: Sequence[Article],
     names: bool = False,
+    sent: SentRows | None = None,
 ) -> PackedTask:
     """Clean the articles of one task (whole sources) and pack what later stages need.
 
     With ``names``, also each article's name sequences
-    (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text).
+    (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text). With
+    ``sent`` (this process's, for the tasks of one run), a token sent before is given by its
+    row alone (:class:`RowIds` reads it).
     """
     with _without_gc():
-        return _clean_task(cleaner, config, articles, names)
+        return _clean_task(cleaner, config, articles, names, sent)
 
 
 @contextmanager
@@ -153,6 +120,7 @@ def _clean_task(
     config: PipelineConfig,
     articles: Sequence[Article],
     names: bool,
+    sent: SentRows | None,
 ) -> PackedTask:
     """:func:`clean_task` (with the garbage collector held off)."""
     prepared = cleaner.prepare_many([article[1:] for article in articles])
@@ -174,7 +142,7 @@ def _clean_task(
         lengths.append(len(text))
         if names:
             found = name_sequences(article[3] or "", config.norm)
-            found += name_sequences(text, config.norm)
+            found += name_sequences(text, config.norm, is_nfc=True)
             pieces.append(np.fromiter(map(code, found), dtype=np.int64, count=len(found)))
             name_counts.append(len(found))
         records.append(result.removed)
@@ -184,8 +152,12 @@ def _clean_task(
     # Tokens and names numbered in order of first sight, as one dictionary would number them.
     codes = np.concatenate([_NO_CODES, *pieces])
     ids, distinct = first_seen_ids(codes, offset + len(name_codes))
-    tokens, found_names = hasher.tokens(), list(name_codes)
-    vocabulary = [tokens[c] if c < offset else found_names[c - offset] for c in distinct.tolist()]
+    rows, fresh = _NO_CODES, np.zeros(0, dtype=bool)
+    if sent is not None:
+        rows = np.where(distinct < offset, distinct, -1)
+        fresh = sent.fresh(rows)
+        distinct = distinct[fresh]
+    vocabulary = _strings(distinct, hasher.tokens(), list(name_codes))
     is_name = codes >= offset
     # Every article's shingles in one numpy pass (no window crosses articles).
     runs = np.array(counts, dtype=np.int64)
@@ -207,7 +179,21 @@ def _clean_task(
         shingle_counts=np.array([len(s) for s in shingle_sets], dtype=np.int64),
         lengths=np.array(lengths, dtype=np.int64),
         signatures=signatures,
+        rows=rows,
+        fresh=fresh,
+        worker=os.getpid(),
     )
+
+
+def _strings(codes: np.ndarray, tokens: list[str], names: list[str]) -> list[str]:
+    """The string of each code: a hasher row (below ``len(tokens)``) or a name's code after."""
+    # Every code read as a row (a name's code as the last row), then the names put in place.
+    rows = np.minimum(codes, len(tokens) - 1).tolist()
+    strings = list(map(tokens.__getitem__, rows)) if tokens else [""] * len(codes)
+    at = np.flatnonzero(codes >= len(tokens))
+    for i, name in zip(at.tolist(), (codes[at] - len(tokens)).tolist(), strict=True):
+        strings[i] = names[name]
+    return strings
 
 
 def _kept_rows(doc: Paragraphs, kept: list[int]) -> np.ndarray:
@@ -272,101 +258,17 @@ def make_tasks(articles: Sequence[Article], min_docs: int) -> list[list[Article]
     return tasks
 
 
-class ParagraphWorkers:
-    """The paragraph stage's worker processes, started when entered (with ``config.jobs`` > 1).
-
-    Enter it before the input is read: forked from a process that holds no article yet, the
-    workers share none of the corpus with it. Forked later, every page of the corpus the
-    main process writes afterwards (reference counts, the garbage collector's marks, texts
-    freed as tasks end) would be copied there, while the workers kept the old page: at
-    1,000,000 news articles each worker held 1.8 GB of such pages and shared 4.4 GB more
-    with the main process. Results do not depend on when the workers start.
-
-    Args:
-        cleaner: The paragraph cleaner (copied into each worker).
-        config: Settings (shingles and signatures; ``jobs`` worker processes, 1: this one).
-        names: Also find each article's name sequences (see :func:`clean_task`).
-    """
-
-    def __init__(self, cleaner: ParagraphCleaner, config: PipelineConfig, names: bool) -> None:
-        self.cleaner, self.config, self.names = cleaner, config, names
-        self._pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> ParagraphWorkers:
-        if self.config.jobs > 1:
-            arguments = (self.cleaner, self.config, self.names)
-            self._pool = ProcessPoolExecutor(
-                self.config.jobs, initializer=_init_worker, initargs=arguments
-            )
-            self._pool.submit(int).result()  # starts the workers now (all of them, with fork)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-
-    def clean(
-        self, articles: Sequence[Article], progress: Progress | None = None
-    ) -> Iterator[PackedTask]:
-        """Yield the packed result of every task (in the workers, once entered).
-
-        Args:
-            articles: ``(position, id, text, title, source)`` of each article.
-            progress: Called as ``progress("paragraphs", done, total)`` after each task.
-        """
-        tasks = make_tasks(articles, self.cleaner.config.boilerplate_min_docs)
-        if self._pool is None or len(tasks) <= 1:
-            here = functools.partial(clean_task, self.cleaner, self.config, names=self.names)
-            results = map(here, _handed_out(tasks))  # map keeps no done task
-        else:
-            results = self._pool.map(_run_task, map(_Task, _handed_out(tasks)))
-        done = 0
-        for packed in results:
-            done += len(packed.positions)
-            yield packed
-            if progress:
-                progress("paragraphs", done, len(articles))
-
-
-def clean_corpus(
-    cleaner: ParagraphCleaner,
-    config: PipelineConfig,
-    articles: Sequence[Article],
-    *,
-    progress: Progress | None = None,
-    names: bool = False,
-) -> Iterator[PackedTask]:
-    """Yield the packed result of every task, in ``config.jobs`` processes started now.
-
-    See :class:`ParagraphWorkers` (whose :meth:`~ParagraphWorkers.clean` this is) for the
-    arguments; start the workers before reading the input where it matters for memory.
-    """
-    with ParagraphWorkers(cleaner, config, names) as workers:
-        yield from workers.clean(articles, progress)
-
-
-def _handed_out(tasks: list[list[Article]]) -> Iterator[list[Article]]:
-    """The tasks in order, each dropped from ``tasks`` as it is handed out.
-
-    So nothing here holds a task's texts once it is done, and a caller that drops its own
-    references as results come frees the texts during the stage
-    (:func:`dedup.pipeline.clean_paragraphs` with ``drop_text``).
-    """
-    tasks.reverse()
-    while tasks:
-        yield tasks.pop()
-
-
 def unpack(
-    packed: PackedTask, vocabulary: Vocabulary
+    packed: PackedTask, vocabulary: Vocabulary | RowIds
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """Per article of a task: position, kept token ids, shingle set, name feature ids.
 
     The task's tokens and names are renumbered as ids of ``vocabulary`` (int32, shared by
-    all tasks); the names are empty unless the task found them.
+    all tasks; a :class:`RowIds` of it for the tasks of :mod:`dedup.workers` with
+    ``send_once``, read in order); the names are empty unless the task found them.
     """
-    global_ids = vocabulary.ids(packed.vocabulary)
+    row_ids = vocabulary if isinstance(vocabulary, RowIds) else RowIds(vocabulary)
+    global_ids = row_ids.ids(packed.vocabulary, packed.rows, packed.fresh, packed.worker)
     tokens = global_ids[packed.token_ids] if len(global_ids) else packed.token_ids.astype(np.int32)
     names = global_ids[packed.names] if len(global_ids) else packed.names.astype(np.int32)
     token_ends = np.cumsum(packed.token_counts).tolist()

@@ -22,7 +22,8 @@ from .memory import release_freed_memory
 from .neardup import NearDuplicateFinder
 from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
-from .parallel import ParagraphWorkers, Progress, kept_paragraphs, unpack
+from .parallel import Progress, kept_paragraphs, unpack
+from .sentrows import RowIds
 from .shingle import Hasher, tokenize
 from .tfidf import Vocabulary
 from .types import (
@@ -35,6 +36,7 @@ from .types import (
     RemovedParagraph,
     Result,
 )
+from .workers import ParagraphWorkers
 
 
 @dataclass(slots=True)
@@ -155,11 +157,12 @@ def clean_paragraphs(
     lengths = np.zeros(len(docs), dtype=np.int64)
     signatures = np.empty((len(docs), config.shingles.num_perm), dtype=np.uint32)
     dropped = 0  # characters of text dropped since the heap was last trimmed
+    row_ids = RowIds(vocabulary)  # each token's string comes once from each worker
     for packed in workers.clean(articles, progress):
         lengths[packed.positions] = packed.lengths
         signatures[packed.positions] = packed.signatures
         cuts.update(packed.cuts)
-        unpacked = unpack(packed, vocabulary)
+        unpacked = unpack(packed, row_ids)
         for (n, kept, shingles, found), records in zip(unpacked, packed.records, strict=True):
             removed[n], tokens[n], name_ids[n], shingle_sets[n] = records, kept, found, shingles
         if drop_text:  # its task is done: nothing else holds these texts
@@ -178,7 +181,7 @@ def clean_paragraphs(
 def paragraph_workers(config: PipelineConfig, hasher: Hasher, names: bool) -> ParagraphWorkers:
     """The paragraph stage's worker processes (enter them to start them)."""
     cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=hasher)
-    return ParagraphWorkers(cleaner, config, names)
+    return ParagraphWorkers(cleaner, config, names, send_once=True)
 
 
 def run(

@@ -15,7 +15,7 @@ import functools
 import hashlib
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
@@ -24,6 +24,7 @@ from datasketch.lsh import _optimal_param
 _TOKEN = re.compile(r"\w+")
 _MIX_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
 _EMPTY = np.zeros(0, dtype=np.uint64)
+_GROUP_TOKENS = 1 << 15  # tokens whose shingles are found together (256 KB per array)
 
 
 def tokenize(normalized: str) -> list[str]:
@@ -77,13 +78,18 @@ class Hasher:
             return _EMPTY
         return self.hashes_of(self.token_ids(tokens))
 
-    def token_ids(self, tokens: Sequence[str]) -> np.ndarray:
+    def token_ids(self, tokens: Iterable[str], count: int | None = None) -> np.ndarray:
         """The row of each token in this hasher's table (int64; new tokens are hashed now).
 
         Rows number the distinct tokens in order of first sight, for this hasher only.
+
+        Args:
+            tokens: The tokens (a sequence, or any iterable when ``count`` is given).
+            count: How many tokens there are (``len(tokens)`` when None).
         """
         ids = self._ids
-        positions = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        count = len(tokens) if count is None else count  # type: ignore[arg-type]
+        positions = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=count)
         if ids.new:
             self._add(ids.new)
             ids.new = []
@@ -151,11 +157,30 @@ def shingle_hashes(token_hashes: np.ndarray, k: int, *, cap: int | None = None) 
 def shingles_of_runs(flat: np.ndarray, lengths: np.ndarray, k: int) -> list[np.ndarray]:
     """Sorted distinct ``k``-shingle hashes of each run of token hashes (no window crosses runs).
 
+    Runs are taken in groups of about ``_GROUP_TOKENS`` tokens, so that the dozen temporary
+    arrays stay small: at 1 MB or more each would be mapped afresh (the CLI's setting,
+    :mod:`dedup.memory`) and its pages faulted in, a system time that grew with the size of a
+    source (a task). Each run's shingles depend on its tokens alone.
+
     Args:
         flat: Token hashes of all runs, one after the other.
         lengths: Tokens in each run (they sum to ``len(flat)``).
         k: Tokens per shingle; a run shorter than ``k`` is one shingle (none when empty).
     """
+    if len(flat) <= _GROUP_TOKENS or len(lengths) < 2:
+        return _shingles_of_runs(flat, lengths, k)
+    ends = np.cumsum(lengths)
+    found: list[np.ndarray] = []
+    run = token = 0
+    while run < len(lengths):
+        stop = max(int(np.searchsorted(ends, token + _GROUP_TOKENS, "right")), run + 1)
+        found += _shingles_of_runs(flat[token : ends[stop - 1]], lengths[run:stop], k)
+        run, token = stop, int(ends[stop - 1])
+    return found
+
+
+def _shingles_of_runs(flat: np.ndarray, lengths: np.ndarray, k: int) -> list[np.ndarray]:
+    """:func:`shingles_of_runs` of one group of runs."""
     if not len(lengths) or len(flat) == 0:
         return [_EMPTY] * len(lengths)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))

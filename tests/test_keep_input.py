@@ -18,9 +18,10 @@ from conftest import ROOT, body, dev_records
 
 from dedup import api, pipeline
 from dedup.config import PipelineConfig
-from dedup.parallel import CHUNK, _Task
+from dedup.parallel import CHUNK
 from dedup.report import iter_records, to_json, to_jsonl
 from dedup.types import Document
+from dedup.workers import _Task
 
 
 def _dedup(*args: str) -> str:
