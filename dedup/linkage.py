@@ -46,10 +46,12 @@ def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> 
     increasing order, so the products are summed in the same order as ever.
     """
     short, long = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
+    if not len(long[0]):
+        return 0.0
     at = np.searchsorted(long[0], short[0])
-    shared = at < len(long[0])
-    shared[shared] = long[0][at[shared]] == short[0][shared]
-    in_short, in_long = np.flatnonzero(shared), at[shared]
+    np.minimum(at, len(long[0]) - 1, out=at)  # past the end: the last index, smaller
+    in_short = np.flatnonzero(long[0][at] == short[0])
+    in_long = at[in_short]
     in_a, in_b = (in_short, in_long) if short is a else (in_long, in_short)
     return float(np.dot(a[1][in_a], b[1][in_b]))
 
@@ -62,8 +64,7 @@ def _add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> 
     values, as two ``np.insert`` calls would each find them).
     """
     at = np.searchsorted(a[0], b[0])
-    shared = at < len(a[0])
-    shared[shared] = a[0][at[shared]] == b[0][shared]
+    shared = a[0][np.minimum(at, len(a[0]) - 1)] == b[0] if len(a[0]) else at < 0
     values = a[1].copy()
     values[at[shared]] += b[1][shared]
     new = np.flatnonzero(~shared)
@@ -166,6 +167,7 @@ def average_link_labels(
     parent = list(range(n))
 
     members: dict[int, list[int]] = {}
+    data = matrix.data.astype(np.float64) if days is None else None  # widened once, read only
 
     def pair_sum(c: int, other: int) -> float:
         """Sum of the similarities across clusters ``c`` and ``other`` (no pair stored)."""
@@ -179,7 +181,7 @@ def average_link_labels(
         if found is not None:
             return found
         lo, hi = matrix.indptr[c], matrix.indptr[c + 1]
-        return matrix.indices[lo:hi], matrix.data[lo:hi].astype(np.float64)
+        return matrix.indices[lo:hi], data[lo:hi]
 
     waiting = next(queued, None)
     while heap or waiting is not None:

@@ -294,12 +294,17 @@ def _candidate_keys(
 
     def candidates(chunk: tuple[int, int]) -> np.ndarray:
         start, stop = chunk
-        row, col, data = _product(_prefix_rows(matrix, in_prefix, start, stop), transposed)
-        row += start
-        # The prefix part plus the most the suffix can add must reach the level.
-        keep = (col != row) & (data + suffix_bound[row] >= level)
-        a, b = np.minimum(row[keep], col[keep]), np.maximum(row[keep], col[keep])
-        return _distinct(a.astype(np.int64) * n + b)
+        indptr, col, data = _product(_prefix_rows(matrix, in_prefix, start, stop), transposed)
+        # The prefix part plus the most the suffix can add must reach the level (the same
+        # float64 sums as ``data + suffix_bound[row]``); rows are found for those kept only.
+        bound = np.repeat(suffix_bound[start:stop], np.diff(indptr))
+        bound += data
+        kept = np.flatnonzero(bound >= level)
+        del bound
+        row = np.searchsorted(indptr, kept, side="right") - 1 + start
+        col = col[kept].astype(np.int64)
+        a, b = np.minimum(row, col), np.maximum(row, col)
+        return _distinct(a[a != b] * n + b[a != b])
 
     return _in_threads(candidates, _row_chunks(matrix, in_prefix, np.diff(transposed.indptr)))
 
@@ -307,7 +312,7 @@ def _candidate_keys(
 def _product(
     left: sp.csr_matrix, right: sp.csr_matrix
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(left @ right).tocoo()`` as ``(row, col, data)``: the same entries in the same order.
+    """``left @ right`` as CSR ``(indptr, indices, data)``, entries in scipy's own order.
 
     scipy's product first counts its entries in a pass as long as the product itself (a third
     of the pair search's time); here the entries are bounded instead by the multiplications,
@@ -318,8 +323,8 @@ def _product(
     index = np.int32
     wide = max(bound, right.nnz, *left.shape, *right.shape) >= 2**31 - 1
     if csr_matmat is None or wide or left.dtype != right.dtype:
-        product = (left @ right).tocoo()
-        return product.row.astype(np.int64), product.col, product.data
+        product = left @ right
+        return product.indptr, product.indices, product.data
     indptr = np.empty(left.shape[0] + 1, dtype=index)
     indices, data = np.empty(bound, dtype=index), np.empty(bound, dtype=left.dtype)
     csr_matmat(
@@ -336,8 +341,7 @@ def _product(
         data,
     )
     size = int(indptr[-1])
-    row = np.repeat(np.arange(left.shape[0], dtype=np.int64), np.diff(indptr))
-    return row, indices[:size], data[:size]
+    return indptr, indices[:size], data[:size]
 
 
 def _entries(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:

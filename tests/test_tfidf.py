@@ -111,3 +111,20 @@ def test_weights_are_scikit_learns_bit_for_bit(min_df):
     assert fast.dtype == reference.dtype == np.float32
     for name in ("data", "indices", "indptr"):
         assert np.array_equal(getattr(fast, name), getattr(reference, name))
+
+
+def test_csr_order_is_lexsorts_with_and_without_packed_counts():
+    from dedup.tfidf import _csr_order, _string_order
+
+    rng = np.random.default_rng(3)
+    for width in (50, 2**56):  # counts packed in the keys; too wide: an argsort of the keys
+        cells = rng.choice(40 * 50, 500, replace=False)
+        rows, columns = cells // 50, (cells % 50) * (width // 50)
+        counts = rng.integers(1, 300, len(cells)).astype(np.float32)
+        order = np.lexsort((columns, rows))
+        got_columns, got_counts = _csr_order(rows, columns, counts, width)
+        assert np.array_equal(got_columns, columns[order])
+        assert np.array_equal(got_counts, counts[order]) and got_counts.dtype == np.float32
+    labels = np.array(["tin b", "tin", "Ánh", "ánh sáng", "a\ud800", "z"], dtype=object)
+    assert np.array_equal(_string_order(labels), np.argsort(labels, kind="stable"))
+    assert np.array_equal(_string_order(labels[:4]), np.argsort(labels[:4], kind="stable"))
