@@ -1,12 +1,10 @@
 """The story-split ideas of benchmarks/quality_ideas_stories.py, by hand and on ECB+."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from test_quality_tools import BENCHMARKS, ROOT, SHARED_DATA, _module, needs_ecb
+from test_quality_tools import SHARED_DATA, _module, needs_ecb, run_script
 
 
 def _blocks(sizes, inside, across):
@@ -40,21 +38,14 @@ def test_cut_rule_parts_only_typical_halves_and_dated_halves_apart():
 @pytest.mark.slow
 @needs_ecb
 def test_typical_halves_keep_ecb_events_that_the_cut_rule_parts():
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "quality_ideas_stories.py"),
-            "--data",
-            str(SHARED_DATA),
-            "--corpora",
-            "ecbplus-dev.jsonl",
-            "--ideas",
-            "shipped,cut_gap_3,typical_gap_weighted",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+    completed = run_script(
+        "quality_ideas_stories",
+        "--data",
+        str(SHARED_DATA),
+        "--corpora",
+        "ecbplus-dev.jsonl",
+        "--ideas",
+        "shipped,cut_gap_3,typical_gap_weighted",
     )
     shipped, cut, typical = (json.loads(line) for line in completed.stdout.splitlines())
     # The cut rule parts ECB+ events told from two angles (measured 0.914 against 0.938);

@@ -22,6 +22,12 @@ def _module(name):
     return module
 
 
+def run_script(name, *args):
+    """Run ``benchmarks/NAME.py ARGS`` as a user would; its completed process (text output)."""
+    command = [sys.executable, str(BENCHMARKS / f"{name}.py"), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+
+
 def test_errors_lists_merges_and_splits_largest_first():
     errors = _module("cluster_errors").errors
     gold = ["a", "a", "a", "b", "c", "c"]
@@ -34,21 +40,14 @@ def test_errors_lists_merges_and_splits_largest_first():
 @pytest.mark.slow
 @needs_ecb
 def test_cluster_errors_reads_the_real_errors_of_ecb_events():
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "cluster_errors.py"),
-            "--corpus",
-            str(ECB),
-            "--level",
-            "event",
-            "--top",
-            "3",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+    completed = run_script(
+        "cluster_errors",
+        "--corpus",
+        str(ECB),
+        "--level",
+        "event",
+        "--top",
+        "3",
     )
     lines = [json.loads(line) for line in completed.stdout.splitlines()]
     assert {line["kind"] for line in lines} == {"merged", "split"}
@@ -61,21 +60,14 @@ def test_cluster_errors_reads_the_real_errors_of_ecb_events():
 @pytest.mark.slow
 @needs_ecb
 def test_quality_ideas_shipped_row_reproduces_the_pinned_scores():
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "quality_ideas.py"),
-            "--data",
-            str(SHARED_DATA),
-            "--corpora",
-            "ecbplus-dev.jsonl",
-            "--ideas",
-            "shipped,mutual_knn_10",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+    completed = run_script(
+        "quality_ideas",
+        "--data",
+        str(SHARED_DATA),
+        "--corpora",
+        "ecbplus-dev.jsonl",
+        "--ideas",
+        "shipped,mutual_knn_10",
     )
     shipped, knn = (json.loads(line) for line in completed.stdout.splitlines())
     floors = json.loads((BENCHMARKS / "baseline.json").read_text(encoding="utf-8"))["floors"]
@@ -108,21 +100,14 @@ def test_pieces_join_the_larger_cluster_they_reach_more_than_themselves():
 @pytest.mark.slow
 @needs_ecb
 def test_more_ideas_run_beside_the_shipped_row_on_ecb():
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "quality_ideas_more.py"),
-            "--data",
-            str(SHARED_DATA),
-            "--corpora",
-            "ecbplus-dev.jsonl",
-            "--ideas",
-            "shipped,story_z_11,pieces_z_11",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+    completed = run_script(
+        "quality_ideas_more",
+        "--data",
+        str(SHARED_DATA),
+        "--corpora",
+        "ecbplus-dev.jsonl",
+        "--ideas",
+        "shipped,story_z_11,pieces_z_11",
     )
     shipped, tighter, pieces = (json.loads(line) for line in completed.stdout.splitlines())
     # A tighter cut splits ECB+ events into a large piece and small ones; attaching the

@@ -1,12 +1,10 @@
 """The travel benchmark: derived corpora keep whole stories, and it runs on real ECB+ topics."""
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT, SHARED_DATA
-from test_quality_tools import BENCHMARKS, _module
+from conftest import SHARED_DATA
+from test_quality_tools import _module, run_script
 
 ECB = SHARED_DATA / "ecbplus-dev.jsonl"
 
@@ -47,21 +45,14 @@ def test_mixed_corpus_ids_and_labels_are_unique_per_source():
 @pytest.mark.slow
 @pytest.mark.skipif(not ECB.exists(), reason=f"{ECB} not found")
 def test_each_ecb_topic_alone_is_scored_beside_shipped():
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "quality_travel.py"),
-            "--data",
-            str(SHARED_DATA),
-            "--families",
-            "topic",
-            "--candidates",
-            "centred_pieces_z_10",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+    completed = run_script(
+        "quality_travel",
+        "--data",
+        str(SHARED_DATA),
+        "--families",
+        "topic",
+        "--candidates",
+        "centred_pieces_z_10",
     )
     rows = [json.loads(line) for line in completed.stdout.splitlines()]
     assert len({row["topic"] for row in rows}) == len(rows) == 21
