@@ -60,6 +60,7 @@ Example::
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -163,22 +164,43 @@ def split(
     Both parts must hold ``min_part`` articles or more (a part of two has one pair: its
     density is one similarity, often a near-copy's).
     """
+
+    def accept(one: np.ndarray, two: np.ndarray, block: np.ndarray, part: np.ndarray) -> bool:
+        a = _mean_pairs(similarity[np.ix_(one, one)], True)
+        b = _mean_pairs(similarity[np.ix_(two, two)], True)
+        c = _mean_pairs(similarity[np.ix_(one, two)], False)
+        return rule(a, b, c, background, block, part)
+
+    return split_top(similarity, labels, accept, max(_MIN_SPLIT, 2 * min_part), min_part)
+
+
+def split_top(
+    similarity: np.ndarray,
+    labels: np.ndarray,
+    accept: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], bool],
+    min_rows: int,
+    min_part: int,
+) -> np.ndarray:
+    """Cut clusters at their top merge, recursively, while ``accept(one, two, block, part)``.
+
+    A cluster of fewer than ``min_rows`` articles, or whose top split leaves a part of fewer
+    than ``min_part``, is kept whole. ``one`` and ``two`` are the rows of the two parts,
+    ``block`` the cluster's similarities and ``part`` each of its rows' part (0 or 1). The
+    parts of an accepted split are split in turn; the second part takes a new label.
+    """
     labels = np.asarray(labels).copy()
     queue = [np.flatnonzero(labels == label) for label in np.unique(labels)]
     next_label = labels.max() + 1
     while queue:
         rows = queue.pop()
-        if len(rows) < max(_MIN_SPLIT, 2 * min_part):
+        if len(rows) < min_rows:
             continue
         block = similarity[np.ix_(rows, rows)]
         part = _top_split(block)
         one, two = rows[part == 0], rows[part == 1]
         if min(len(one), len(two)) < min_part:
             continue
-        a = _mean_pairs(similarity[np.ix_(one, one)], True)
-        b = _mean_pairs(similarity[np.ix_(two, two)], True)
-        c = _mean_pairs(similarity[np.ix_(one, two)], False)
-        if rule(a, b, c, background, block, part):
+        if accept(one, two, block, part):
             labels[two] = next_label
             next_label += 1
             queue += [one, two]

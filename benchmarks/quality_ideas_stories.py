@@ -98,7 +98,7 @@ import quality_ideas_refine as refine
 from dedup import cluster
 from dedup.config import ClusterConfig
 from dedup.shingle import features
-from dedup.splits import _mean_within, _top_split
+from dedup.splits import _mean_within
 
 Rule = Callable[..., bool]
 
@@ -146,37 +146,27 @@ def part_stories(
     shipped median rule holds for halves of ``min_part`` articles and ``rule`` only for halves
     at least a typical story's size; with ``days``, ``rule`` only for halves apart in time.
     """
-    labels = np.asarray(labels).copy()
+    labels = np.asarray(labels)
     big = max(float(min_part), typical_size(labels, typical)) if typical else float(min_part)
-    queue = [np.flatnonzero(labels == label) for label in np.unique(labels)]
-    fresh = labels.max() + 1
-    while queue:
-        rows = queue.pop()
-        if len(rows) < 2 * min_part:
-            continue
-        block = similarity[np.ix_(rows, rows)]
-        part = _top_split(block)
-        one, two = rows[part == 0], rows[part == 1]
-        if min(len(one), len(two)) < min_part:
-            continue
+
+    def accept(one: np.ndarray, two: np.ndarray, block: np.ndarray, part: np.ndarray) -> bool:
         densities = (
             _mean_within(similarity[np.ix_(one, one)]),
             _mean_within(similarity[np.ix_(two, two)]),
         )
         looser, mean = min(densities), sum(densities) / 2
         across = float(similarity[np.ix_(one, two)].mean())
-        accept = across - median < looser - across  # the shipped rule
+        if across - median < looser - across:  # the shipped rule
+            return True
         allowed = min(len(one), len(two)) >= big
         if days is not None:
             first, second = days[one], days[two]
             allowed = not (np.isnan(first).any() or np.isnan(second).any()) and (
                 first.max() < second.min() or second.max() < first.min()
             )
-        if accept or (allowed and rule(looser, mean, across, floor, block, part)):
-            labels[two] = fresh
-            fresh += 1
-            queue += [one, two]
-    return labels
+        return allowed and rule(looser, mean, across, floor, block, part)
+
+    return refine.split_top(similarity, labels, accept, 2 * min_part, min_part)
 
 
 def _parted(rule: Rule, **options: Any) -> Callable[..., Any]:
