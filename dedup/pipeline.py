@@ -137,7 +137,7 @@ def clean_paragraphs(
     kept text, as clustering uses them) are ids of ``vocabulary`` (int32 arrays; a new
     vocabulary when None). The work runs in ``config.jobs`` processes; the result does not
     depend on it. With ``drop_text``, each document of ``docs`` is replaced by a copy without
-    its text and input fields (:func:`drop_input`) as soon as its task is done, so the texts
+    its text and input fields (:func:`_without_input`) as soon as its task is done, so the texts
     and what the stage finds are never all held at once (about 5 KB less per news article
     at the stage's end). ``workers``: the stage's processes, already entered (see
     :func:`paragraph_workers`); started here when None.
@@ -327,15 +327,6 @@ def _cleaned_text(corpus: CleanedCorpus, position: int, doc: Document) -> str:
     """The cleaned text of ``doc``: its text itself (no second copy) when nothing was cut."""
     text = corpus.cleaned(position, doc).text
     return doc.text if text == doc.text else text
-
-
-def drop_input(docs: list[Document]) -> None:
-    """Replace each document of ``docs`` by a copy without its text and input fields.
-
-    Frees the memory of the texts (one at a time, so no two copies of the corpus are held).
-    """
-    for position, doc in enumerate(docs):
-        docs[position] = _without_input(doc)
 
 
 def _without_input(doc: Document) -> Document:
