@@ -6,7 +6,15 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
 import dedup.pairs
-from dedup.pairs import _prefix_rows, column_counts, prefix_mask, similar_pairs, used_columns
+from dedup.pairs import (
+    _entries,
+    _kept_transpose,
+    _prefix_rows,
+    column_counts,
+    prefix_mask,
+    similar_pairs,
+    used_columns,
+)
 
 
 def planted(seed, n, width=60, topics=6):
@@ -61,6 +69,19 @@ def test_pairs_do_not_depend_on_the_chunking(monkeypatch, seed):
     chunked = similar_pairs(matrix, 0.5, max_postings=40)
     for a, b in zip(whole, chunked, strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kept_transpose_is_scipys_transpose_of_the_kept_entries(monkeypatch, seed):
+    matrix = planted(seed, 300)
+    kept = np.random.default_rng(seed).random(matrix.nnz) < 0.6
+    monkeypatch.setattr(dedup.pairs, "_TRANSPOSE_ROWS", 37)  # several blocks of rows
+    expected = _entries(matrix, kept).T.tocsr()
+    built = _kept_transpose(matrix, kept)
+    assert built.shape == expected.shape
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(built, name), getattr(expected, name)), name
+    assert built.data.dtype == expected.data.dtype
 
 
 @pytest.mark.parametrize("seed", range(3))
