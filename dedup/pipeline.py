@@ -140,8 +140,10 @@ def clean_paragraphs(
     its text and input fields (:func:`_without_input`) as soon as its task is done, so the texts
     and what the stage finds are never all held at once (about 5 KB less per news article
     at the stage's end). ``workers``: the stage's processes, already entered (see
-    :func:`paragraph_workers`); started here when None.
+    :func:`paragraph_workers`, with the same ``names``); started here when None.
     """
+    if workers is not None and workers.names != names:
+        raise ValueError(f"names={names} but the workers were started with names={workers.names}")
     if workers is None:
         with paragraph_workers(config, hasher, names) as started:
             return clean_paragraphs(

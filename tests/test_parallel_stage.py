@@ -13,7 +13,7 @@ from dedup.neardup import NearDuplicateFinder
 from dedup.normalize import nfc
 from dedup.paragraphs import ParagraphCleaner
 from dedup.parallel import CHUNK, first_seen_ids, make_tasks
-from dedup.pipeline import clean_paragraphs, run
+from dedup.pipeline import clean_paragraphs, paragraph_workers, run
 from dedup.shingle import Hasher, Permutations, lsh_candidates, lsh_index, shingle_hashes
 from dedup.tfidf import Vocabulary
 from dedup.types import Document
@@ -158,3 +158,13 @@ def test_workers_start_before_the_input_is_read(jobs):
     assert children_at_first_read == [0 if jobs == 1 else 2]
     assert len(result.articles) == 600
     assert not multiprocessing.active_children()  # and they are gone after the stage
+
+
+def test_workers_started_without_names_are_not_silently_used_for_names():
+    docs = corpus(20)
+    config = PipelineConfig()
+    with (
+        paragraph_workers(config, Hasher(), names=False) as workers,
+        pytest.raises(ValueError, match="names=True but the workers"),
+    ):
+        clean_paragraphs(docs, config, Hasher(), names=True, workers=workers)
