@@ -10,19 +10,44 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
-from .api import read, run, run_files, seeds_path
-from .config import (
-    ClusterConfig,
-    NearDupConfig,
-    NormConfig,
-    ParagraphConfig,
-    PipelineConfig,
-    ShingleConfig,
-)
-from .errors import ConfigError, DedupError, InputError, OutputError
-from .types import ArticleResult, Cluster, Document, DupGroup, RemovedParagraph, Result
+if TYPE_CHECKING:
+    from .api import read, run, run_files, seeds_path
+    from .config import (
+        ClusterConfig,
+        NearDupConfig,
+        NormConfig,
+        ParagraphConfig,
+        PipelineConfig,
+        ShingleConfig,
+    )
+    from .errors import ConfigError, DedupError, InputError, OutputError
+    from .types import ArticleResult, Cluster, Document, DupGroup, RemovedParagraph, Result
+
+# Each public name and its module, imported on first use: ``import dedup`` (and so the command
+# line's entry point, see ``__main__``) stays quick until numpy and scikit-learn are needed.
+_MODULE_OF = {
+    **dict.fromkeys(("read", "run", "run_files", "seeds_path"), "api"),
+    **dict.fromkeys(
+        (
+            "ClusterConfig",
+            "NearDupConfig",
+            "NormConfig",
+            "ParagraphConfig",
+            "PipelineConfig",
+            "ShingleConfig",
+        ),
+        "config",
+    ),
+    **dict.fromkeys(("ConfigError", "DedupError", "InputError", "OutputError"), "errors"),
+    **dict.fromkeys(
+        ("ArticleResult", "Cluster", "Document", "DupGroup", "RemovedParagraph", "Result"),
+        "types",
+    ),
+}
 
 __all__ = [
     "ArticleResult",
@@ -48,3 +73,17 @@ __all__ = [
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    """The public name ``name``, imported from its module on first use (PEP 562)."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_MODULE_OF[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the public ones included before their first use."""
+    return sorted({*globals(), *__all__})

@@ -1,5 +1,21 @@
-"""``python -m dedup`` runs the command line."""
+"""The command line's entry point: ``dedup`` and ``python -m dedup``.
 
-from .cli import cli
+The command line imports numpy, scipy and scikit-learn, which takes 1-2 s (more on a busy
+machine); a Ctrl-C meanwhile ends the run like one later on, with one line and exit 130.
+"""
 
-cli()
+import sys
+
+
+def main() -> None:
+    """Import the command line, then run it."""
+    try:
+        from .cli import cli
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted; no output was written.\n")
+        sys.exit(130)
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -280,3 +280,42 @@ def test_ctrl_c_while_writing_standard_output_has_no_traceback(tmp_path):
     assert proc.returncode == 130
     assert b"Traceback" not in stderr
     assert stderr.endswith(b"Interrupted; no output was written.\n")
+
+
+_SLOW_IMPORT = """
+import sys, time
+from pathlib import Path
+
+MARKER = Path(sys.argv[1])
+
+class SlowCommandLine:  # the command line's import takes long, as on a busy machine
+    def find_spec(self, name, path, target=None):
+        if name == "dedup.cli":
+            MARKER.touch()
+            time.sleep(30)
+
+sys.meta_path.insert(0, SlowCommandLine())
+from dedup.__main__ import main
+sys.argv = ["dedup", "run"]
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_line_is_imported_has_no_traceback(tmp_path):
+    marker = tmp_path / "importing"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_IMPORT, str(marker)],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists()
+    proc.send_signal(signal.SIGINT)
+    _stdout, stderr = proc.communicate(timeout=60)
+    assert stderr == b"Interrupted; no output was written.\n"
+    assert proc.returncode == 130
