@@ -131,10 +131,11 @@ def nfc(text: str) -> str:
     characters with the character before it. A character outside the set has combining class
     0 and never composes with what precedes it, so NFC of the text is NFC of the stretches.
     """
-    if _MAYBE_NOT_NFC.search(text) is None:
-        return text
-    # Text between runs, then runs, alternately (runs are longest: the text between is not empty).
+    # Text between runs, then runs, alternately (runs are longest: the text between is not empty);
+    # one piece when there is no run (one scan: a search first would read the text twice).
     split = _MAYBE_NOT_NFC_RUN.split(text, maxsplit=_MAX_STRETCHES)
+    if len(split) == 1:
+        return text
     if len(split) > 2 * _MAX_STRETCHES and _MAYBE_NOT_NFC.search(split[-1]):
         return unicodedata.normalize("NFC", text)
     normalize = unicodedata.normalize
@@ -162,6 +163,24 @@ def place_tones(text: str) -> str:
 def _place_tones_counted(text: str) -> tuple[str, int]:
     """:func:`place_tones` and the number of pairs rewritten."""
     return _TONE_PAIR.subn(lambda m: _TONE_TABLE[m.group(1)], text)
+
+
+def _place_tones_nfc(text: str) -> str:
+    """:func:`place_tones` of NFC text, and NFC of the result, normalizing only when needed.
+
+    The pairs written hold no character that may compose (``_TONES_STAY_NFC``), so they
+    compose with nothing before them; only a character after a moved pair that may compose
+    (``hoà`` + U+0301: ``hòa`` + U+0301 is ``hòá``) can leave the text not NFC.
+    """
+    followed = False
+
+    def old_style(match: re.Match[str]) -> str:
+        nonlocal followed
+        followed = followed or _MAYBE_NOT_NFC.match(text, match.end()) is not None
+        return _TONE_TABLE[match.group(1)]
+
+    placed, moved = _TONE_PAIR.subn(old_style, text)
+    return nfc(placed) if followed or (moved and not _TONES_STAY_NFC) else placed
 
 
 def clean_whitespace(text: str, *, keep_newlines: bool = False) -> str:
@@ -193,12 +212,13 @@ def normalize_text(
     return clean_whitespace(fold(text, config), keep_newlines=keep_newlines)
 
 
-def fold(text: str, config: NormConfig | None = None) -> str:
+def fold(text: str, config: NormConfig | None = None, *, is_nfc: bool = False) -> str:
     """Steps 1-4 of :func:`normalize_text` (all but white space): the same word tokens.
 
     Args:
         text: Any text.
         config: Which optional steps run; the defaults when None.
+        is_nfc: The caller knows ``text`` is NFC already (saves a pass over it).
 
     Returns:
         NFC text without zero-width characters; white space as given.
@@ -206,11 +226,12 @@ def fold(text: str, config: NormConfig | None = None) -> str:
     config = config or NormConfig()
     # Zero-width characters go before NFC: one between a letter and its mark would otherwise
     # keep them apart until clean_whitespace, leaving non-NFC output (and tone pairs unseen).
+    given = len(text)
     text = _drop_zero_width(text)
     # Text with none of these characters is NFC, case folded or not (nor does removing embed
     # codes change that): no NFC step below but the one after moving tones has work to do.
     plain = _MAYBE_NOT_NFC_FOLDED.search(text) is None
-    if not plain:
+    if not plain and not (is_nfc and len(text) == given):  # (dropping a character may not be)
         text = nfc(text)
     if config.strip_embeds:
         text = strip_embeds(text)
@@ -218,16 +239,15 @@ def fold(text: str, config: NormConfig | None = None) -> str:
         # Case folding can leave decomposed sequences (e.g. "İ"); NFC again keeps the output NFC.
         text = text.casefold() if plain else nfc(text.casefold())
     if config.tone_placement:
-        if config.casefold:
-            text, moved = _place_tones_counted(text)
-        else:
-            text, moved = _place_tones_keep_case(text), 1
         # A combining mark after the moved pair (``hoà`` + U+0301) now composes: NFC again
-        # (nothing to do when no pair moved: the text is as the last NFC left it; nor in plain
-        # text, which has no combining mark, and the pairs written are NFC and compose with
-        # nothing before them).
-        if moved and not (plain and _TONES_STAY_NFC):
-            text = nfc(text)
+        # (nothing to do when no pair moved: the text is as the last NFC left it; nor when no
+        # moved pair is followed by a character that may compose: see _place_tones_nfc).
+        if config.casefold:
+            text = _place_tones_nfc(text)
+        else:
+            text = _place_tones_keep_case(text)
+            if not (plain and _TONES_STAY_NFC):
+                text = nfc(text)
     return text
 
 
@@ -241,7 +261,9 @@ def normalize_lines(lines: Sequence[str], config: NormConfig | None = None) -> l
     return [" ".join(line.split()) for line in fold_lines(lines, config)]
 
 
-def fold_lines(lines: Sequence[str], config: NormConfig | None = None) -> list[str]:
+def fold_lines(
+    lines: Sequence[str], config: NormConfig | None = None, *, is_nfc: bool = False
+) -> list[str]:
     """:func:`fold` of each line, in one pass over all of them when that is the same.
 
     The steps act on each character and its neighbours within a line, never across a line
@@ -253,13 +275,28 @@ def fold_lines(lines: Sequence[str], config: NormConfig | None = None) -> list[s
     Args:
         lines: Texts without line breaks (such as paragraphs or name runs).
         config: Which optional steps run; the defaults when None.
+        is_nfc: The caller knows every line is NFC already (saves a pass over them).
     """
     config = config or NormConfig()
     if len(lines) > 1 and (config.casefold or not config.tone_placement):
-        folded = fold("\n".join(lines), config).split("\n")
+        folded = fold("\n".join(lines), config, is_nfc=is_nfc).split("\n")
         if len(folded) == len(lines):
             return folded
-    return [fold(line, config) for line in lines]
+    return [fold(line, config, is_nfc=is_nfc) for line in lines]
+
+
+def nfc_lines(lines: Sequence[str]) -> list[str]:
+    """:func:`nfc` of each line, in one pass over all of them.
+
+    A line break is a character that composes with nothing and has no combining class, so
+    the NFC of lines joined by line breaks is their NFC's joined.
+
+    Args:
+        lines: Texts without line breaks (such as paragraphs).
+    """
+    if len(lines) < 2:
+        return [nfc(line) for line in lines]
+    return nfc("\n".join(lines)).split("\n")
 
 
 def _place_tones_keep_case(text: str) -> str:
