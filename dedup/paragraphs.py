@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import NormConfig, ParagraphConfig
 from .hashsets import distinct, may_repeat, shared_counts
-from .normalize import fold, fold_lines, nfc, nfc_lines, normalize_text
+from .normalize import fold, nfc, nfc_and_fold_lines, normalize_text
 from .shingle import (
     Hasher,
     Permutations,
@@ -67,7 +67,8 @@ class Paragraphs:
         rows: The hasher's rows (:meth:`~dedup.shingle.Hasher.token_ids`) of the tokens of
             every paragraph, one after the other (empty unless :meth:`ParagraphCleaner.prepare_many`
             made it).
-        normal: The NFC of each paragraph of ``raw`` (empty when not made).
+        normal: The NFC of the paragraphs as given (before any cut), joined by line breaks
+            (None when not made).
     """
 
     doc_id: str
@@ -79,7 +80,7 @@ class Paragraphs:
     trimmed: dict[int, RemovedParagraph] = field(default_factory=dict)
     hashes: list[np.ndarray] = field(default_factory=list)
     rows: np.ndarray = field(default_factory=lambda: _NO_ROWS)
-    normal: list[str] = field(default_factory=list)
+    normal: str | None = None
 
     def kept(self) -> list[int]:
         """Indices of the paragraphs still kept."""
@@ -87,9 +88,13 @@ class Paragraphs:
 
     def nfc_text(self, kept: list[int]) -> str:
         """``nfc`` of the cleaned text (the paragraphs ``kept`` joined by line breaks)."""
-        if not self.normal:
-            return nfc("\n".join(self.raw[i] for i in kept))
-        return "\n".join([self.normal[i] for i in kept])  # NFC of each line: see nfc_lines
+        if self.normal is None:
+            return nfc("\n".join([self.raw[i] for i in kept]))
+        if not self.trimmed and len(kept) == len(self.raw):
+            return self.normal
+        # The NFC of lines joined is their NFC's joined (see nfc_and_fold_lines).
+        lines = self.normal.split("\n")
+        return "\n".join([nfc(self.raw[i]) if i in self.trimmed else lines[i] for i in kept])
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -194,11 +199,14 @@ class ParagraphCleaner:
 
     def _split(
         self, text: str
-    ) -> tuple[list[str], list[list[str]], dict[int, RemovedParagraph], list[str]]:
-        """Paragraphs (a self-glued one cut to one copy), their tokens, the cuts made, their NFC."""
+    ) -> tuple[list[str], list[list[str]], dict[int, RemovedParagraph], str]:
+        """Paragraphs (a self-glued one cut to one copy), their tokens, the cuts made, their NFC.
+
+        The NFC is of the paragraphs as given (before any cut), joined by line breaks.
+        """
         raw = split_paragraphs(text)
-        normal = nfc_lines(raw)
-        tokens = [tokenize(folded) for folded in fold_lines(normal, self.norm, is_nfc=True)]
+        normal, folded = nfc_and_fold_lines(raw, self.norm)
+        tokens = [tokenize(line) for line in folded]
         default_norm = self.norm == NormConfig()
         trimmed: dict[int, RemovedParagraph] = {}
         for i, paragraph in enumerate(raw):
@@ -206,8 +214,7 @@ class ParagraphCleaner:
             glued = split_self_repeat(paragraph, letters=letters)
             if glued is not None:
                 raw[i] = glued[0]
-                normal[i] = nfc(glued[0])
-                tokens[i] = tokenize(fold(normal[i], self.norm, is_nfc=True))
+                tokens[i] = tokenize(fold(glued[0], self.norm))
                 trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
         return raw, tokens, trimmed, normal
 
