@@ -260,9 +260,7 @@ def normalize_lines(lines: Sequence[str], config: NormConfig | None = None) -> l
     return [" ".join(line.split()) for line in fold_lines(lines, config)]
 
 
-def fold_lines(
-    lines: Sequence[str], config: NormConfig | None = None, *, is_nfc: bool = False
-) -> list[str]:
+def fold_lines(lines: Sequence[str], config: NormConfig | None = None) -> list[str]:
     """:func:`fold` of each line, in one pass over all of them when that is the same.
 
     The steps act on each character and its neighbours within a line, never across a line
@@ -274,14 +272,13 @@ def fold_lines(
     Args:
         lines: Texts without line breaks (such as paragraphs or name runs).
         config: Which optional steps run; the defaults when None.
-        is_nfc: The caller knows every line is NFC already (saves a pass over them).
     """
     config = config or NormConfig()
     if len(lines) > 1 and (config.casefold or not config.tone_placement):
-        folded = fold("\n".join(lines), config, is_nfc=is_nfc).split("\n")
+        folded = fold("\n".join(lines), config).split("\n")
         if len(folded) == len(lines):
             return folded
-    return [fold(line, config, is_nfc=is_nfc) for line in lines]
+    return [fold(line, config) for line in lines]
 
 
 def nfc_and_fold_lines(
