@@ -361,9 +361,14 @@ class ParagraphCleaner:
     @staticmethod
     def result(doc: Paragraphs) -> CleanedDocument:
         """The cleaned document: kept paragraphs and the removal records in paragraph order."""
-        records = {**doc.trimmed, **doc.removed}  # a paragraph removed whole reports that
         return CleanedDocument(
             doc.doc_id,
             tuple(doc.raw[i] for i in doc.kept()),
-            tuple(records[i] for i in sorted(records)),
+            ParagraphCleaner.removal_records(doc),
         )
+
+    @staticmethod
+    def removal_records(doc: Paragraphs) -> tuple[RemovedParagraph, ...]:
+        """The removal records of :meth:`result`, in paragraph order (without the text)."""
+        records = {**doc.trimmed, **doc.removed}  # a paragraph removed whole reports that
+        return tuple(records[i] for i in sorted(records))

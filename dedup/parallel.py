@@ -136,7 +136,6 @@ def _clean_task(
         kept = doc.kept()
         pieces.append(doc.rows if len(kept) == len(doc.raw) else _kept_rows(doc, kept))
         counts.append(len(pieces[-1]))
-        result = cleaner.result(doc)
         text = doc.nfc_text(kept)  # once: name_sequences finds it NFC already
         lengths.append(len(text))
         if names:
@@ -144,7 +143,7 @@ def _clean_task(
             found += name_sequences(text, config.norm, is_nfc=True)
             pieces.append(np.fromiter(map(code, found), dtype=np.int64, count=len(found)))
             name_counts.append(len(found))
-        records.append(result.removed)
+        records.append(cleaner.removal_records(doc))
         glued = {i: doc.raw[i] for i in doc.trimmed if i not in doc.removed}
         if glued:
             cuts[article[0]] = glued
