@@ -131,7 +131,7 @@ def nfc(text: str) -> str:
     characters with the character before it. A character outside the set has combining class
     0 and never composes with what precedes it, so NFC of the text is NFC of the stretches.
     """
-    if _MAYBE_NOT_NFC.search(text) is None:
+    if _MAYBE_NOT_NFC.search(text) is None:  # (a search is several times faster than split)
         return text
     # Text between runs, then runs, alternately (runs are longest: the text between is not empty).
     split = _MAYBE_NOT_NFC_RUN.split(text, maxsplit=_MAX_STRETCHES)
@@ -164,6 +164,24 @@ def _place_tones_counted(text: str) -> tuple[str, int]:
     return _TONE_PAIR.subn(lambda m: _TONE_TABLE[m.group(1)], text)
 
 
+def _place_tones_nfc(text: str) -> str:
+    """:func:`place_tones` of NFC text, and NFC of the result, normalizing only when needed.
+
+    The pairs written hold no character that may compose (``_TONES_STAY_NFC``), so they
+    compose with nothing before them; only a character after a moved pair that may compose
+    (``hoà`` + U+0301: ``hòa`` + U+0301 is ``hòá``) can leave the text not NFC.
+    """
+    followed = False
+
+    def old_style(match: re.Match[str]) -> str:
+        nonlocal followed
+        followed = followed or _MAYBE_NOT_NFC.match(text, match.end()) is not None
+        return _TONE_TABLE[match.group(1)]
+
+    placed, moved = _TONE_PAIR.subn(old_style, text)
+    return nfc(placed) if followed or (moved and not _TONES_STAY_NFC) else placed
+
+
 def clean_whitespace(text: str, *, keep_newlines: bool = False) -> str:
     """Drop zero-width characters and collapse white space to single spaces.
 
@@ -193,12 +211,13 @@ def normalize_text(
     return clean_whitespace(fold(text, config), keep_newlines=keep_newlines)
 
 
-def fold(text: str, config: NormConfig | None = None) -> str:
+def fold(text: str, config: NormConfig | None = None, *, is_nfc: bool = False) -> str:
     """Steps 1-4 of :func:`normalize_text` (all but white space): the same word tokens.
 
     Args:
         text: Any text.
         config: Which optional steps run; the defaults when None.
+        is_nfc: The caller knows ``text`` is NFC already (saves a pass over it).
 
     Returns:
         NFC text without zero-width characters; white space as given.
@@ -206,11 +225,12 @@ def fold(text: str, config: NormConfig | None = None) -> str:
     config = config or NormConfig()
     # Zero-width characters go before NFC: one between a letter and its mark would otherwise
     # keep them apart until clean_whitespace, leaving non-NFC output (and tone pairs unseen).
+    given = len(text)
     text = _drop_zero_width(text)
     # Text with none of these characters is NFC, case folded or not (nor does removing embed
     # codes change that): no NFC step below but the one after moving tones has work to do.
     plain = _MAYBE_NOT_NFC_FOLDED.search(text) is None
-    if not plain:
+    if not plain and not (is_nfc and len(text) == given):  # (dropping a character may not be)
         text = nfc(text)
     if config.strip_embeds:
         text = strip_embeds(text)
@@ -218,16 +238,15 @@ def fold(text: str, config: NormConfig | None = None) -> str:
         # Case folding can leave decomposed sequences (e.g. "İ"); NFC again keeps the output NFC.
         text = text.casefold() if plain else nfc(text.casefold())
     if config.tone_placement:
-        if config.casefold:
-            text, moved = _place_tones_counted(text)
-        else:
-            text, moved = _place_tones_keep_case(text), 1
         # A combining mark after the moved pair (``hoà`` + U+0301) now composes: NFC again
-        # (nothing to do when no pair moved: the text is as the last NFC left it; nor in plain
-        # text, which has no combining mark, and the pairs written are NFC and compose with
-        # nothing before them).
-        if moved and not (plain and _TONES_STAY_NFC):
-            text = nfc(text)
+        # (nothing to do when no pair moved: the text is as the last NFC left it; nor when no
+        # moved pair is followed by a character that may compose: see _place_tones_nfc).
+        if config.casefold:
+            text = _place_tones_nfc(text)
+        else:
+            text = _place_tones_keep_case(text)
+            if not (plain and _TONES_STAY_NFC):
+                text = nfc(text)
     return text
 
 
@@ -260,6 +279,27 @@ def fold_lines(lines: Sequence[str], config: NormConfig | None = None) -> list[s
         if len(folded) == len(lines):
             return folded
     return [fold(line, config) for line in lines]
+
+
+def nfc_and_fold_lines(
+    lines: Sequence[str], config: NormConfig | None = None
+) -> tuple[str, list[str]]:
+    """:func:`nfc` of the lines joined by line breaks, and :func:`fold_lines` of them.
+
+    A line break composes with nothing and has no combining class, so the NFC of lines joined
+    by line breaks is their NFC's joined; folding starts from it instead of normalizing again.
+
+    Args:
+        lines: Texts without line breaks (such as paragraphs).
+        config: Which optional steps run; the defaults when None.
+    """
+    config = config or NormConfig()
+    joined = nfc("\n".join(lines))
+    if len(lines) == 1 or (len(lines) > 1 and (config.casefold or not config.tone_placement)):
+        folded = fold(joined, config, is_nfc=True).split("\n")
+        if len(folded) == len(lines):
+            return joined, folded
+    return joined, [fold(line, config) for line in lines]
 
 
 def _place_tones_keep_case(text: str) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import NormConfig, ParagraphConfig
 from .hashsets import distinct, may_repeat, shared_counts
-from .normalize import fold, fold_lines, normalize_text
+from .normalize import fold, nfc, nfc_and_fold_lines, normalize_text
 from .shingle import (
     Hasher,
     Permutations,
@@ -67,6 +67,8 @@ class Paragraphs:
         rows: The hasher's rows (:meth:`~dedup.shingle.Hasher.token_ids`) of the tokens of
             every paragraph, one after the other (empty unless :meth:`ParagraphCleaner.prepare_many`
             made it).
+        normal: The NFC of the paragraphs as given (before any cut), joined by line breaks
+            (None when not made).
     """
 
     doc_id: str
@@ -78,10 +80,21 @@ class Paragraphs:
     trimmed: dict[int, RemovedParagraph] = field(default_factory=dict)
     hashes: list[np.ndarray] = field(default_factory=list)
     rows: np.ndarray = field(default_factory=lambda: _NO_ROWS)
+    normal: str | None = None
 
     def kept(self) -> list[int]:
         """Indices of the paragraphs still kept."""
         return [i for i in range(len(self.raw)) if i not in self.removed]
+
+    def nfc_text(self, kept: list[int]) -> str:
+        """``nfc`` of the cleaned text (the paragraphs ``kept`` joined by line breaks)."""
+        if self.normal is None:
+            return nfc("\n".join([self.raw[i] for i in kept]))
+        if not self.trimmed and len(kept) == len(self.raw):
+            return self.normal
+        # The NFC of lines joined is their NFC's joined (see nfc_and_fold_lines).
+        lines = self.normal.split("\n")
+        return "\n".join([nfc(self.raw[i]) if i in self.trimmed else lines[i] for i in kept])
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -157,25 +170,25 @@ class ParagraphCleaner:
         numpy's cost per call, paid per article, is a large share of a news article's time.
         """
         split = [self._split(text) for _, text, _, _ in articles]
-        paragraphs = list(chain.from_iterable(tokens for _, tokens, _ in split))
+        paragraphs = list(chain.from_iterable(tokens for _, tokens, _, _ in split))
         lengths = np.fromiter(map(len, paragraphs), dtype=np.int64, count=len(paragraphs))
         bounds = np.concatenate(([0], np.cumsum(lengths)))
         rows = self.hasher.token_ids(chain.from_iterable(paragraphs), int(bounds[-1]))
         flat = self.hasher.hashes_of(rows)
         shingles = shingles_of_runs(flat, lengths, self.config.k)
         bounds = bounds.tolist()
-        counts = [len(tokens) for _, tokens, _ in split]
+        counts = [len(tokens) for _, tokens, _, _ in split]
         repeats_possible = may_repeat(shingles, counts, self.config.threshold)
         prepared = []
         first = 0
-        for n, ((doc_id, _, title, source), (raw, tokens, trimmed)) in enumerate(
+        for n, ((doc_id, _, title, source), (raw, tokens, trimmed, normal)) in enumerate(
             zip(articles, split, strict=True)
         ):
             last = first + len(tokens)
             hashes = [flat[bounds[i] : bounds[i + 1]] for i in range(first, last)]
             doc = Paragraphs(
                 doc_id, source, raw, tokens, shingles[first:last], trimmed=trimmed, hashes=hashes,
-                rows=rows[bounds[first] : bounds[last]],
+                rows=rows[bounds[first] : bounds[last]], normal=normal,
             )  # fmt: skip
             self._mark_title_echoes(doc, title)
             if repeats_possible[n]:
@@ -184,10 +197,16 @@ class ParagraphCleaner:
             first = last
         return prepared
 
-    def _split(self, text: str) -> tuple[list[str], list[list[str]], dict[int, RemovedParagraph]]:
-        """Paragraphs (a self-glued one cut to one copy), their tokens, and the cuts made."""
+    def _split(
+        self, text: str
+    ) -> tuple[list[str], list[list[str]], dict[int, RemovedParagraph], str]:
+        """Paragraphs (a self-glued one cut to one copy), their tokens, the cuts made, their NFC.
+
+        The NFC is of the paragraphs as given (before any cut), joined by line breaks.
+        """
         raw = split_paragraphs(text)
-        tokens = [tokenize(folded) for folded in fold_lines(raw, self.norm)]
+        normal, folded = nfc_and_fold_lines(raw, self.norm)
+        tokens = [tokenize(line) for line in folded]
         default_norm = self.norm == NormConfig()
         trimmed: dict[int, RemovedParagraph] = {}
         for i, paragraph in enumerate(raw):
@@ -197,7 +216,7 @@ class ParagraphCleaner:
                 raw[i] = glued[0]
                 tokens[i] = tokenize(fold(glued[0], self.norm))
                 trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
-        return raw, tokens, trimmed
+        return raw, tokens, trimmed, normal
 
     def _mark_title_echoes(self, doc: Paragraphs, title: str | None) -> None:
         """Mark paragraphs that are the title plus at most a few tokens."""
@@ -342,9 +361,14 @@ class ParagraphCleaner:
     @staticmethod
     def result(doc: Paragraphs) -> CleanedDocument:
         """The cleaned document: kept paragraphs and the removal records in paragraph order."""
-        records = {**doc.trimmed, **doc.removed}  # a paragraph removed whole reports that
         return CleanedDocument(
             doc.doc_id,
             tuple(doc.raw[i] for i in doc.kept()),
-            tuple(records[i] for i in sorted(records)),
+            ParagraphCleaner.removal_records(doc),
         )
+
+    @staticmethod
+    def removal_records(doc: Paragraphs) -> tuple[RemovedParagraph, ...]:
+        """The removal records of :meth:`result`, in paragraph order (without the text)."""
+        records = {**doc.trimmed, **doc.removed}  # a paragraph removed whole reports that
+        return tuple(records[i] for i in sorted(records))

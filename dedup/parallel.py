@@ -24,7 +24,6 @@ import numpy as np
 
 from .config import PipelineConfig
 from .features import name_sequences
-from .normalize import nfc
 from .paragraphs import ParagraphCleaner, Paragraphs, split_paragraphs
 from .sentrows import RowIds, SentRows
 from .shingle import Permutations, shingles_of_runs
@@ -137,15 +136,14 @@ def _clean_task(
         kept = doc.kept()
         pieces.append(doc.rows if len(kept) == len(doc.raw) else _kept_rows(doc, kept))
         counts.append(len(pieces[-1]))
-        result = cleaner.result(doc)
-        text = nfc(result.text)  # once: name_sequences finds it NFC already
+        text = doc.nfc_text(kept)  # once: name_sequences finds it NFC already
         lengths.append(len(text))
         if names:
             found = name_sequences(article[3] or "", config.norm)
             found += name_sequences(text, config.norm, is_nfc=True)
             pieces.append(np.fromiter(map(code, found), dtype=np.int64, count=len(found)))
             name_counts.append(len(found))
-        records.append(result.removed)
+        records.append(cleaner.removal_records(doc))
         glued = {i: doc.raw[i] for i in doc.trimmed if i not in doc.removed}
         if glued:
             cuts[article[0]] = glued

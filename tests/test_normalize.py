@@ -10,6 +10,7 @@ from dedup.normalize import (
     fold,
     fold_lines,
     nfc,
+    nfc_and_fold_lines,
     normalize_lines,
     normalize_text,
     place_tones,
@@ -95,6 +96,28 @@ def test_lines_in_one_pass_equal_one_at_a_time(config, texts):
     lines = [line for text in texts for line in text.split("\n")]
     assert normalize_lines(lines, config) == [normalize_text(line, config) for line in lines]
     assert fold_lines(lines, config) == [fold(line, config) for line in lines]
+
+
+@pytest.mark.parametrize("config", _CONFIGS)
+@given(texts=st.lists(_TRICKY | st.text(), max_size=6))
+def test_nfc_and_fold_lines_equal_each_step_alone(config, texts):
+    lines = [line for text in texts for line in text.splitlines()]
+    joined, folded = nfc_and_fold_lines(lines, config)
+    assert joined == unicodedata.normalize("NFC", "\n".join(lines))
+    assert joined.split("\n") == [unicodedata.normalize("NFC", line) for line in lines] or not lines
+    assert folded == [fold(line, config) for line in lines]
+
+
+@pytest.mark.parametrize("config", _CONFIGS)
+@given(text=_TRICKY | st.text())
+def test_fold_of_nfc_text_skips_nothing(config, text):
+    assert fold(unicodedata.normalize("NFC", text), config, is_nfc=True) == fold(text, config)
+
+
+def test_moved_tone_pair_composes_with_a_following_mark():
+    # "hoà" + U+0301: once the tone moves, "a" + U+0301 is "á" (NFC again needed).
+    folded = fold("ho\u00e0\u0301 x")
+    assert folded == unicodedata.normalize("NFC", "h\u00f2a\u0301 x") == "h\u00f2\u00e1 x"
 
 
 def test_embed_spanning_lines_is_folded_line_by_line():

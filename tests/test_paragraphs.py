@@ -1,4 +1,5 @@
 import gc
+import unicodedata
 
 from conftest import body
 
@@ -40,6 +41,22 @@ def test_within_article_repeats_and_title_echo():
         (2, "title-echo", "title"),
     ]
     assert list(result.paragraphs) == paragraphs
+
+
+def test_nfc_text_is_the_nfc_of_the_cleaned_text():
+    title = "Nga sa\u0300\u0303n sàng hợp tác"  # decomposed marks: the NFC differs
+    glued = "Ảnh: Reu\u0301tersẢnh: Reu\u0301ters"
+    paragraphs = [p.replace("a", "a\u0301", 2) for p in body(0, 3)]
+    messy = "\n".join([paragraphs[0], paragraphs[0], f"{title} ảnh 1", glued, *paragraphs[1:]])
+    for text in (messy, "\n".join(paragraphs)):
+        doc = ParagraphCleaner().prepare("a", text, title=title, source=None)
+        kept = doc.kept()
+        expected = unicodedata.normalize("NFC", ParagraphCleaner.result(doc).text)
+        assert doc.nfc_text(kept) == expected
+        if text == messy:  # a paragraph cut, two removed: the text is made again
+            assert doc.trimmed and len(doc.removed) == 2
+        else:  # nothing removed: the NFC of the whole text, as made
+            assert doc.nfc_text(kept) is doc.normal
 
 
 def test_boilerplate_across_a_source():

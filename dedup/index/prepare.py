@@ -84,7 +84,7 @@ class Drafter:
         tokens = paragraphs.tokens
         hashes = {i: paragraph_hash(tokens[i]) for i in paragraphs.kept() if tokens[i]}
         paragraphs.tokens, paragraphs.shingles = [], []  # not needed any more: less to send
-        paragraphs.rows = paragraphs.rows[:0]
+        paragraphs.rows, paragraphs.normal = paragraphs.rows[:0], None
         title_tokens = tokenize(normalize_text(title or "", self.config.norm))
         return Draft(paragraphs, hashes, title_tokens, *self.body(paragraphs, title_tokens))
 
