@@ -1,5 +1,6 @@
 """The packed, source-grouped paragraph stage equals the plain whole-corpus one."""
 
+import itertools
 import multiprocessing
 import random
 
@@ -168,3 +169,27 @@ def test_workers_started_without_names_are_not_silently_used_for_names():
         pytest.raises(ValueError, match="names=True but the workers"),
     ):
         clean_paragraphs(docs, config, Hasher(), names=True, workers=workers)
+
+
+def test_heap_trims_are_spaced_as_the_dropped_text_grows(monkeypatch):
+    """Each trim walks the whole heap: after the first ones they come further and further apart."""
+    import dedup.pipeline
+
+    docs = corpus(3000)
+    total = sum(len(d.text) for d in docs)
+    trims: list[int] = []  # characters dropped (all tasks so far) at each trim
+    dropped = [0]
+    monkeypatch.setattr(dedup.pipeline, "_TRIM_CHARACTERS", total // 400)
+    monkeypatch.setattr(dedup.pipeline, "release_freed_memory", lambda: trims.append(dropped[0]))
+    without_input = dedup.pipeline._without_input
+
+    def counted(doc):
+        dropped[0] += len(doc.text)
+        return without_input(doc)
+
+    monkeypatch.setattr(dedup.pipeline, "_without_input", counted)
+    clean_paragraphs(docs, PipelineConfig(jobs=1), Hasher(), drop_text=True)
+    tasks = -(-len(docs) // CHUNK)
+    assert 2 <= len(trims) < tasks
+    for before, at in itertools.pairwise(trims):  # each gap is over an eighth of all before it
+        assert at - before > before / 8
