@@ -10,8 +10,8 @@ search, which bounds the work per row; pairs are still verified on every column.
 
 Memory: the prefix is not a matrix of its own but one flag per entry of the input matrix
 (1 byte an entry, not 8); each chunk of rows builds its prefix rows from the flags when it is
-multiplied. The searched copy of the matrix (without the common columns) is dropped once its
-transpose (the postings) is built.
+multiplied. The searched copy of the matrix (without the common columns) is dropped once the
+flags are made; the postings are built from the matrix's kept entries (:mod:`dedup.kept_entries`).
 
 Rows must be L2-normalized with non-negative entries (TF-IDF vectors).
 """
@@ -26,6 +26,8 @@ from typing import TypeVar
 import numpy as np
 import scipy.sparse as sp
 
+from .kept_entries import kept_entries, kept_transpose
+
 try:  # the product of :func:`_product` (scipy's own, without its counting pass)
     from scipy.sparse._sparsetools import csr_matmat
 except ImportError:  # pragma: no cover - another scipy layout: its public product
@@ -37,7 +39,6 @@ _PRODUCT_BUDGET = 4_000_000  # candidate entries gathered at once per thread (ab
 _MARGIN = 1e-6  # float slack: index a little more than the bound requires
 _VERIFY_STEP = 1 << 11  # candidate pairs verified at once (their rows are copied: ~40 MB)
 _SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once (one float64 sum of bounds)
-_TRANSPOSE_ROWS = 4_000  # rows transposed at once (int64 temporaries: ~70 MB at 700 entries a row)
 _BOUND_ROWS = 2_000  # rows whose float64 bounds are computed at once (the same sums)
 _THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
 _ENTRIES = 1 << 22  # entries cast to 64 bits at once (bincount casts int32 indices to int64)
@@ -250,12 +251,12 @@ def similar_pairs(
     frequency = column_counts(matrix)
     if max_postings is not None and frequency.max(initial=0) > max_postings:
         kept = ~(frequency > max_postings)[matrix.indices] & (matrix.data != 0)
-        searched, slack = _entries(matrix, kept), min_similarity / 4
+        searched, slack = kept_entries(matrix, kept), min_similarity / 4
     # Half the level may stay unindexed: a pair must then share indexed columns worth at least
     # the other half, which keeps the candidates few.
     in_prefix, suffix_bound = prefix_mask(searched, min_similarity / 2)
     del searched
-    transposed = matrix.T.tocsr() if kept is None else _kept_transpose(matrix, kept)
+    transposed = matrix.T.tocsr() if kept is None else kept_transpose(matrix, kept)
     if kept is not None:  # flags of the searched entries -> flags of the matrix's entries
         flags = np.zeros(matrix.nnz, dtype=bool)
         flags[kept] = in_prefix
@@ -343,50 +344,6 @@ def _product(
     )
     size = int(indptr[-1])
     return indptr, indices[:size], data[:size]
-
-
-def _entries(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
-    """``matrix`` with only its ``kept`` entries (a boolean per entry, in CSR order).
-
-    Built from the kept entries alone: no copy of the whole matrix first.
-    """
-    before = np.zeros(len(kept) + 1, dtype=matrix.indptr.dtype)  # kept entries before each
-    np.cumsum(kept, out=before[1:])
-    return sp.csr_matrix(
-        (matrix.data[kept], matrix.indices[kept], before[matrix.indptr]), shape=matrix.shape
-    )
-
-
-def _kept_transpose(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
-    """``_entries(matrix, kept).T.tocsr()`` (the postings), without that copy of the entries.
-
-    Built a block of rows at a time, each block's transpose written at the end of each
-    column's postings so far: rows stay in increasing order within a column, as scipy's
-    transpose puts them, so the result is the same bit for bit. The searched copy and its
-    transpose are never held at once (at a million articles each is several GB).
-    """
-    n, width = matrix.shape
-    counts = np.zeros(width, dtype=np.int64)
-    for start in range(0, matrix.nnz, _ENTRIES):
-        end = start + _ENTRIES
-        counts += np.bincount(matrix.indices[start:end][kept[start:end]], minlength=width)
-    indptr = np.zeros(width + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    total = int(indptr[-1])
-    index = np.int32 if max(total, n, width) < 2**31 - 1 else np.int64
-    rows, data = np.empty(total, dtype=index), np.empty(total, dtype=matrix.dtype)
-    filled = indptr[:-1].copy()  # where each column's next posting goes
-    for start in range(0, n, _TRANSPOSE_ROWS):
-        stop = min(start + _TRANSPOSE_ROWS, n)
-        begin, end = matrix.indptr[start], matrix.indptr[stop]
-        block = _entries(matrix[start:stop], kept[begin:end]).T.tocsr()
-        lengths = np.diff(block.indptr)
-        column = np.repeat(np.arange(width), lengths)
-        position = filled[column] + (np.arange(block.nnz) - block.indptr[column])
-        rows[position] = block.indices + start
-        data[position] = block.data
-        filled += lengths
-    return sp.csr_matrix((data, rows, indptr.astype(index)), shape=(width, n))
 
 
 def _row_chunks(

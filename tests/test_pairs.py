@@ -5,10 +5,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
+import dedup.kept_entries
 import dedup.pairs
+from dedup.kept_entries import kept_entries, kept_transpose
 from dedup.pairs import (
-    _entries,
-    _kept_transpose,
     _prefix_rows,
     column_counts,
     prefix_mask,
@@ -75,9 +75,9 @@ def test_pairs_do_not_depend_on_the_chunking(monkeypatch, seed):
 def test_kept_transpose_is_scipys_transpose_of_the_kept_entries(monkeypatch, seed):
     matrix = planted(seed, 300)
     kept = np.random.default_rng(seed).random(matrix.nnz) < 0.6
-    monkeypatch.setattr(dedup.pairs, "_TRANSPOSE_ROWS", 37)  # several blocks of rows
-    expected = _entries(matrix, kept).T.tocsr()
-    built = _kept_transpose(matrix, kept)
+    monkeypatch.setattr(dedup.kept_entries, "_TRANSPOSE_ROWS", 37)  # several blocks of rows
+    expected = kept_entries(matrix, kept).T.tocsr()
+    built = kept_transpose(matrix, kept)
     assert built.shape == expected.shape
     for name in ("indptr", "indices", "data"):
         assert np.array_equal(getattr(built, name), getattr(expected, name)), name

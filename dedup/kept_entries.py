@@ -1,0 +1,57 @@
+"""A sparse matrix's kept entries (a boolean per entry) as a matrix, and as its transpose.
+
+The pair search (:mod:`dedup.pairs`) leaves the most common columns out of its index: these
+give the searched entries and their postings without copying the whole matrix first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+_TRANSPOSE_ROWS = 4_000  # rows transposed at once (int64 temporaries: ~70 MB at 700 entries a row)
+_ENTRIES = 1 << 22  # entries counted at once (bincount casts int32 indices to int64)
+
+
+def kept_entries(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
+    """``matrix`` with only its ``kept`` entries (a boolean per entry, in CSR order).
+
+    Built from the kept entries alone: no copy of the whole matrix first.
+    """
+    before = np.zeros(len(kept) + 1, dtype=matrix.indptr.dtype)  # kept entries before each
+    np.cumsum(kept, out=before[1:])
+    return sp.csr_matrix(
+        (matrix.data[kept], matrix.indices[kept], before[matrix.indptr]), shape=matrix.shape
+    )
+
+
+def kept_transpose(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
+    """``kept_entries(matrix, kept).T.tocsr()`` (the postings), without that copy of the entries.
+
+    Built a block of rows at a time, each block's transpose written at the end of each
+    column's postings so far: rows stay in increasing order within a column, as scipy's
+    transpose puts them, so the result is the same bit for bit. The searched copy and its
+    transpose are never held at once (at a million articles each is several GB).
+    """
+    n, width = matrix.shape
+    counts = np.zeros(width, dtype=np.int64)
+    for start in range(0, matrix.nnz, _ENTRIES):
+        end = start + _ENTRIES
+        counts += np.bincount(matrix.indices[start:end][kept[start:end]], minlength=width)
+    indptr = np.zeros(width + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    total = int(indptr[-1])
+    index = np.int32 if max(total, n, width) < 2**31 - 1 else np.int64
+    rows, data = np.empty(total, dtype=index), np.empty(total, dtype=matrix.dtype)
+    filled = indptr[:-1].copy()  # where each column's next posting goes
+    for start in range(0, n, _TRANSPOSE_ROWS):
+        stop = min(start + _TRANSPOSE_ROWS, n)
+        begin, end = matrix.indptr[start], matrix.indptr[stop]
+        block = kept_entries(matrix[start:stop], kept[begin:end]).T.tocsr()
+        lengths = np.diff(block.indptr)
+        column = np.repeat(np.arange(width), lengths)
+        position = filled[column] + (np.arange(block.nnz) - block.indptr[column])
+        rows[position] = block.indices + start
+        data[position] = block.data
+        filled += lengths
+    return sp.csr_matrix((data, rows, indptr.astype(index)), shape=(width, n))
