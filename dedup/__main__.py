@@ -6,13 +6,15 @@ machine); a Ctrl-C meanwhile ends the run like one later on, with one line and e
 
 import sys
 
+from .errors import INTERRUPTED
+
 
 def main() -> None:
     """Import the command line, then run it."""
     try:
         from .cli import cli
     except KeyboardInterrupt:
-        sys.stderr.write("Interrupted; no output was written.\n")
+        sys.stderr.write(INTERRUPTED + "\n")
         sys.exit(130)
     cli()
 

@@ -18,7 +18,7 @@ import click
 
 from . import api
 from .config import ClusterConfig, NearDupConfig, PipelineConfig
-from .errors import DedupError
+from .errors import INTERRUPTED, DedupError
 from .io.readers import FieldNames
 from .io.writers import atomic_output, write_rejects
 from .memory import map_large_allocations
@@ -39,7 +39,7 @@ def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
         except DedupError as error:
             raise click.ClickException(str(error)) from None
         except KeyboardInterrupt:
-            click.echo("Interrupted; no output was written.", err=True)
+            click.echo(INTERRUPTED, err=True)
             sys.exit(130)
 
     return wrapper

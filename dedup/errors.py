@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+INTERRUPTED = "Interrupted; no output was written."  # what a Ctrl-C prints (exit 130)
+
 
 class DedupError(Exception):
     """Base class of every error dedup raises on purpose."""
