@@ -156,12 +156,7 @@ def place_tones(text: str) -> str:
 
     Expects lower-case NFC text.
     """
-    return _place_tones_counted(text)[0]
-
-
-def _place_tones_counted(text: str) -> tuple[str, int]:
-    """:func:`place_tones` and the number of pairs rewritten."""
-    return _TONE_PAIR.subn(lambda m: _TONE_TABLE[m.group(1)], text)
+    return _TONE_PAIR.sub(lambda m: _TONE_TABLE[m.group(1)], text)
 
 
 def _place_tones_nfc(text: str) -> str:
@@ -273,12 +268,7 @@ def fold_lines(lines: Sequence[str], config: NormConfig | None = None) -> list[s
         lines: Texts without line breaks (such as paragraphs or name runs).
         config: Which optional steps run; the defaults when None.
     """
-    config = config or NormConfig()
-    if len(lines) > 1 and (config.casefold or not config.tone_placement):
-        folded = fold("\n".join(lines), config).split("\n")
-        if len(folded) == len(lines):
-            return folded
-    return [fold(line, config) for line in lines]
+    return _fold_joined(lines, "\n".join(lines), config or NormConfig(), is_nfc=False)
 
 
 def nfc_and_fold_lines(
@@ -293,13 +283,17 @@ def nfc_and_fold_lines(
         lines: Texts without line breaks (such as paragraphs).
         config: Which optional steps run; the defaults when None.
     """
-    config = config or NormConfig()
     joined = nfc("\n".join(lines))
+    return joined, _fold_joined(lines, joined, config or NormConfig(), is_nfc=True)
+
+
+def _fold_joined(lines: Sequence[str], joined: str, config: NormConfig, is_nfc: bool) -> list[str]:
+    """:func:`fold_lines` of ``lines``, given them ``joined`` by line breaks (NFC if ``is_nfc``)."""
     if len(lines) == 1 or (len(lines) > 1 and (config.casefold or not config.tone_placement)):
-        folded = fold(joined, config, is_nfc=True).split("\n")
+        folded = fold(joined, config, is_nfc=is_nfc).split("\n")
         if len(folded) == len(lines):
-            return joined, folded
-    return joined, [fold(line, config) for line in lines]
+            return folded
+    return [fold(line, config) for line in lines]
 
 
 def _place_tones_keep_case(text: str) -> str:
