@@ -1,4 +1,4 @@
-"""A sparse matrix's kept entries (a boolean per entry) as a matrix, and as its transpose.
+"""A sparse matrix's kept entries (a boolean per entry): counted, as a matrix, transposed.
 
 The pair search (:mod:`dedup.pairs`) leaves the most common columns out of its index: these
 give the searched entries and their postings without copying the whole matrix first.
@@ -11,6 +11,20 @@ import scipy.sparse as sp
 
 _TRANSPOSE_ROWS = 4_000  # rows transposed at once (int64 temporaries: ~70 MB at 700 entries a row)
 _ENTRIES = 1 << 22  # entries counted at once (bincount casts int32 indices to int64)
+
+
+def column_counts(matrix: sp.csr_matrix, kept: np.ndarray | None = None) -> np.ndarray:
+    """Entries of each column (int64), as ``np.bincount(matrix.indices)``, in bounded memory.
+
+    Only the ``kept`` entries (a boolean per entry, in CSR order) are counted when given.
+    """
+    counts = np.zeros(matrix.shape[1], dtype=np.int64)
+    for start in range(0, matrix.nnz, _ENTRIES):
+        indices = matrix.indices[start : start + _ENTRIES]
+        if kept is not None:
+            indices = indices[kept[start : start + _ENTRIES]]
+        counts += np.bincount(indices, minlength=len(counts))
+    return counts
 
 
 def kept_entries(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
@@ -34,12 +48,8 @@ def kept_transpose(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
     transpose are never held at once (at a million articles each is several GB).
     """
     n, width = matrix.shape
-    counts = np.zeros(width, dtype=np.int64)
-    for start in range(0, matrix.nnz, _ENTRIES):
-        end = start + _ENTRIES
-        counts += np.bincount(matrix.indices[start:end][kept[start:end]], minlength=width)
     indptr = np.zeros(width + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
+    np.cumsum(column_counts(matrix, kept), out=indptr[1:])
     total = int(indptr[-1])
     index = np.int32 if max(total, n, width) < 2**31 - 1 else np.int64
     rows, data = np.empty(total, dtype=index), np.empty(total, dtype=matrix.dtype)

@@ -26,7 +26,7 @@ from typing import TypeVar
 import numpy as np
 import scipy.sparse as sp
 
-from .kept_entries import kept_entries, kept_transpose
+from .kept_entries import column_counts, kept_entries, kept_transpose
 
 try:  # the product of :func:`_product` (scipy's own, without its counting pass)
     from scipy.sparse._sparsetools import csr_matmat
@@ -41,15 +41,7 @@ _VERIFY_STEP = 1 << 11  # candidate pairs verified at once (their rows are copie
 _SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once (one float64 sum of bounds)
 _BOUND_ROWS = 2_000  # rows whose float64 bounds are computed at once (the same sums)
 _THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
-_ENTRIES = 1 << 22  # entries cast to 64 bits at once (bincount casts int32 indices to int64)
-
-
-def column_counts(matrix: sp.csr_matrix) -> np.ndarray:
-    """Entries of each column (int64), as ``np.bincount(matrix.indices)``, in bounded memory."""
-    counts = np.zeros(matrix.shape[1], dtype=np.int64)
-    for start in range(0, matrix.nnz, _ENTRIES):
-        counts += np.bincount(matrix.indices[start : start + _ENTRIES], minlength=len(counts))
-    return counts
+_ENTRIES = 1 << 22  # entries whose weights are cast to float64 at once (column maxima)
 
 
 def used_columns(rows: sp.csr_matrix) -> sp.csr_matrix:

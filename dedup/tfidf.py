@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from .pairs import column_counts
+from .kept_entries import column_counts
 
 _BLOCK_TOKENS = 1_000_000  # tokens counted at once (about 50 MB of temporary arrays)
 _THREADS = 2  # blocks counted at once

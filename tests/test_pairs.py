@@ -7,10 +7,9 @@ from sklearn.preprocessing import normalize
 
 import dedup.kept_entries
 import dedup.pairs
-from dedup.kept_entries import kept_entries, kept_transpose
+from dedup.kept_entries import column_counts, kept_entries, kept_transpose
 from dedup.pairs import (
     _prefix_rows,
-    column_counts,
     prefix_mask,
     similar_pairs,
     used_columns,
@@ -28,9 +27,12 @@ def planted(seed, n, width=60, topics=6):
 
 def test_column_counts_is_bincount(monkeypatch):
     matrix = planted(0, 300)
-    monkeypatch.setattr(dedup.pairs, "_ENTRIES", 100)  # many chunks
+    monkeypatch.setattr(dedup.kept_entries, "_ENTRIES", 100)  # many chunks
     expected = np.bincount(matrix.indices, minlength=matrix.shape[1])
     assert np.array_equal(column_counts(matrix), expected)
+    kept = np.random.default_rng(0).random(matrix.nnz) < 0.5
+    expected = np.bincount(matrix.indices[kept], minlength=matrix.shape[1])
+    assert np.array_equal(column_counts(matrix, kept), expected)
 
 
 @pytest.mark.parametrize("seed", range(3))
