@@ -29,3 +29,16 @@ def test_readme_mentions_every_command():
     text = README.read_text(encoding="utf-8")
     for name in cli.commands:
         assert f"dedup {name}" in text, f"README does not show `dedup {name}`"
+
+
+def test_every_public_name_is_loaded_on_first_use_from_its_module():
+    """``__all__`` and the lazy table of ``dedup/__init__.py`` name the same things, all real."""
+    import importlib
+
+    import dedup
+
+    assert sorted(dedup._MODULE_OF) == sorted(dedup.__all__)
+    for name, module in dedup._MODULE_OF.items():
+        value = getattr(dedup, name)
+        assert value is getattr(importlib.import_module(f"dedup.{module}"), name)
+        assert name in dir(dedup)
