@@ -43,11 +43,11 @@ from .background import pair_similarities as _pair_similarities
 from .background import two_group_split as two_group_split  # patched by name in tests
 from .blocks import block_pairs, connected_blocks, map_blocks, pairs_by_block
 from .config import ClusterConfig
-from .features import NAME_PREFIX
 from .linkage import average_link_labels, dated_labels, story_pairs
 from .pairs import used_columns
 from .splits import blocks_typical_rows, dense_similarity, split_merged
 from .strays import attach_strays, dense_pairs
+from .terms import cluster_terms
 from .tfidf import Tokens, Vocabulary, tfidf_from_tokens
 
 _DENSE_EVENT_ROWS = 2000  # larger stories split into events without a dense matrix (32 MB here)
@@ -347,36 +347,16 @@ class EventStoryClusterer:
         return [np.array(p) for p in order.values()]
 
     def top_terms(self, rows: Sequence[int], count: int) -> tuple[str, ...]:
-        """The ``count`` heaviest terms of the centroid of ``rows``.
+        """The ``count`` heaviest terms of the centroid of ``rows`` (see :meth:`cluster_terms`)."""
+        return self.cluster_terms([rows], count)[0]
 
-        A name-sequence feature is shown as the name itself, once (``afghanistan`` as a word and
-        as a name is one term).
+    def cluster_terms(self, clusters: Sequence[Sequence[int]], count: int) -> list[tuple[str, ...]]:
+        """The ``count`` heaviest terms of the centroid of each cluster's rows.
+
+        A name-sequence feature is shown as the name itself, once (``afghanistan`` as a word
+        and as a name is one term). All clusters at once (:func:`dedup.terms.cluster_terms`).
         """
-        if count <= 0 or not len(rows) or self.matrix_.shape[1] == 0:
-            return ()
-        wanted, count = count, 2 * count  # room for the names that fold into words
-        # Only the columns the rows use can be positive: rank those (in column order, as a
-        # stable sort of the whole centroid would), not the whole vocabulary. The centroid is
-        # summed in float32 in row order, as ``matrix[rows].sum(axis=0)`` sums it, straight
-        # from the CSR arrays (slicing columns would cost the vocabulary's width per call).
-        matrix = self.matrix_
-        rows = np.asarray(rows, dtype=np.int64)
-        starts, lengths = matrix.indptr[rows], matrix.indptr[rows + 1] - matrix.indptr[rows]
-        ends = np.cumsum(lengths)
-        entries = np.repeat(starts - ends + lengths, lengths) + np.arange(ends[-1])
-        columns, column_of = np.unique(matrix.indices[entries], return_inverse=True)
-        centroid = np.zeros(len(columns), dtype=matrix.dtype)
-        np.add.at(centroid, column_of, matrix.data[entries])
-        centroid /= len(rows)
-        if len(centroid) > count:  # only values at least the count-th largest can rank
-            kth = np.partition(centroid, len(centroid) - count)[len(centroid) - count]
-            near = np.flatnonzero(centroid >= kth)
-            best = near[np.argsort(-centroid[near], kind="stable")][:count]
-        else:
-            best = np.argsort(-centroid, kind="stable")[:count]
-        terms = (str(self.feature_names_[columns[i]]) for i in best if centroid[i] > 0)
-        shown = dict.fromkeys(t.removeprefix(NAME_PREFIX) for t in terms)
-        return tuple(shown)[:wanted]
+        return cluster_terms(self.matrix_, self.feature_names_, clusters, count)
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:

@@ -363,19 +363,19 @@ def _clusters(
 
     count = config.cluster.top_terms
     event_members, story_members = collect(event_of), collect(story_of)
+    event_terms, story_terms = (
+        clusterer.cluster_terms([[position[i] for i in m if i in position] for m in members], count)
+        for members in (event_members, story_members)
+    )
     events = tuple(
-        Cluster(
-            f"e{e + 1}",
-            tuple(docs[i].id for i in members),
-            clusterer.top_terms([position[i] for i in members if i in position], count),
-        )
+        Cluster(f"e{e + 1}", tuple(docs[i].id for i in members), event_terms[e])
         for e, members in enumerate(event_members)
     )
     stories = tuple(
         Cluster(
             f"s{s + 1}",
             tuple(docs[i].id for i in members),
-            clusterer.top_terms([position[i] for i in members if i in position], count),
+            story_terms[s],
             children=tuple(dict.fromkeys(f"e{event_of[i] + 1}" for i in members)),
         )
         for s, members in enumerate(story_members)
