@@ -65,3 +65,37 @@ def kept_transpose(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
         data[position] = block.data
         filled += lengths
     return sp.csr_matrix((data, rows, indptr.astype(index)), shape=(width, n))
+
+
+def drop_indices_below(matrix: sp.csr_matrix, low: int) -> sp.csr_matrix:
+    """``matrix`` without its entries of column index below ``low``, in ``matrix``'s own arrays.
+
+    The kept entries are moved forward a run at a time, in place, so no second copy of the
+    entries is made (the pair search trims its postings to the rows still to be paired this
+    way); ``matrix`` itself must not be used afterwards. Rows keep their entries' order.
+
+    Args:
+        matrix: A CSR matrix (for example postings: a row per column of the corpus matrix).
+        low: Smallest column index kept (0 or more).
+
+    Returns:
+        A CSR matrix of the same shape holding the kept entries, views of ``matrix``'s arrays.
+    """
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+    total = int(indptr[-1])
+    trimmed = np.empty_like(indptr)
+    kept = done = 0  # entries kept so far; row starts placed so far
+    for start in range(0, total, _ENTRIES):
+        stop = min(start + _ENTRIES, total)
+        keep = indices[start:stop] >= low
+        before = np.zeros(stop - start + 1, dtype=np.int64)  # kept entries of the run before
+        np.cumsum(keep, out=before[1:])
+        starting = int(np.searchsorted(indptr, stop, side="left"))  # rows starting in the run
+        trimmed[done:starting] = kept + before[indptr[done:starting] - start]
+        done = starting
+        count = int(before[-1])
+        indices[kept : kept + count] = indices[start:stop][keep]  # copies, then writes before
+        data[kept : kept + count] = data[start:stop][keep]
+        kept += count
+    trimmed[done:] = kept
+    return sp.csr_matrix((data[:kept], indices[:kept], trimmed), shape=matrix.shape)

@@ -26,7 +26,7 @@ from typing import TypeVar
 import numpy as np
 import scipy.sparse as sp
 
-from .kept_entries import column_counts, kept_entries, kept_transpose
+from .kept_entries import column_counts, drop_indices_below, kept_entries, kept_transpose
 
 try:  # the product of :func:`_product` (scipy's own, without its counting pass)
     from scipy.sparse._sparsetools import csr_matmat
@@ -41,6 +41,7 @@ _VERIFY_STEP = 1 << 11  # candidate pairs verified at once (their rows are copie
 _SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once (one float64 sum of bounds)
 _BOUND_ROWS = 2_000  # rows whose float64 bounds are computed at once (the same sums)
 _THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
+_GROUPS = 8  # groups of rows whose pairs are sought with the postings of later rows only
 _ENTRIES = 1 << 22  # entries whose weights are cast to float64 at once (column maxima)
 
 
@@ -281,14 +282,18 @@ def _candidate_keys(
 ) -> list[np.ndarray]:
     """Candidate pairs as keys ``first * n + second``, sorted and distinct per chunk of rows.
 
-    A pair is a candidate when the dot product of one row's prefix with the other row's
-    searched entries, plus the most the first row's suffix can add, reaches ``level``.
+    A pair is a candidate when the dot product of its first row's prefix with its second
+    row's searched entries, plus the most the first row's suffix can add, reaches ``level``.
+    That sum bounds the pair's searched dot product whichever row comes first, so each pair
+    is sought from its first row only: the rows are taken in ``_GROUPS`` groups, and before
+    each group the postings drop the rows of the groups before it (about half the products
+    of seeking each pair from both rows). ``transposed`` is trimmed in place.
     """
     n = matrix.shape[0]
 
-    def candidates(chunk: tuple[int, int]) -> np.ndarray:
+    def candidates(chunk: tuple[int, int], postings: sp.csr_matrix) -> np.ndarray:
         start, stop = chunk
-        indptr, col, data = _product(_prefix_rows(matrix, in_prefix, start, stop), transposed)
+        indptr, col, data = _product(_prefix_rows(matrix, in_prefix, start, stop), postings)
         # The prefix part plus the most the suffix can add must reach the level (the same
         # float64 sums as ``data + suffix_bound[row]``); rows are found for those kept only.
         bound = np.repeat(suffix_bound[start:stop], np.diff(indptr))
@@ -297,10 +302,17 @@ def _candidate_keys(
         del bound
         row = np.searchsorted(indptr, kept, side="right") - 1 + start
         col = col[kept].astype(np.int64)
-        a, b = np.minimum(row, col), np.maximum(row, col)
-        return _distinct(a[a != b] * n + b[a != b])
+        later = col > row
+        return _distinct(row[later] * n + col[later])
 
-    return _in_threads(candidates, _row_chunks(matrix, in_prefix, np.diff(transposed.indptr)))
+    chunks = _row_chunks(matrix, in_prefix, np.diff(transposed.indptr))
+    keys: list[np.ndarray] = []
+    with ThreadPoolExecutor(_THREADS) as pool:
+        for _, group in itertools.groupby(chunks, key=lambda c: c[0] * _GROUPS // max(n, 1)):
+            group = list(group)
+            transposed = drop_indices_below(transposed, group[0][0])
+            keys += pool.map(candidates, group, itertools.repeat(transposed))
+    return keys
 
 
 def _product(

@@ -7,7 +7,7 @@ from sklearn.preprocessing import normalize
 
 import dedup.kept_entries
 import dedup.pairs
-from dedup.kept_entries import column_counts, kept_entries, kept_transpose
+from dedup.kept_entries import column_counts, drop_indices_below, kept_entries, kept_transpose
 from dedup.pairs import (
     _prefix_rows,
     prefix_mask,
@@ -62,15 +62,53 @@ def test_suffix_is_the_common_columns_and_stays_under_the_bound(monkeypatch, see
     assert np.array_equal(prefix.toarray(), np.where(suffix.toarray() > 0, 0, matrix.toarray()))
 
 
+def topical(seed, n=400, topics=40, own=8, common=30):
+    """Rows of a topic's own rare columns (about 10 rows each) and of common ones (about 240)."""
+    rng = np.random.default_rng(seed)
+    width = topics * own + common
+    dense = np.zeros((n, width), dtype=np.float32)
+    for row, topic in enumerate(rng.integers(0, topics, n)):
+        columns = topic * own + np.flatnonzero(rng.random(own) < 0.7)
+        dense[row, columns] = rng.random(len(columns)) + 0.2
+        dense[row, rng.integers(0, topics * own, 3)] += rng.random(3) * 0.5
+        columns = topics * own + np.flatnonzero(rng.random(common) < 0.6)
+        dense[row, columns] = rng.random(len(columns)) * 0.6
+    return normalize(sp.csr_matrix(dense))
+
+
 @pytest.mark.parametrize("seed", range(3))
-def test_pairs_do_not_depend_on_the_chunking(monkeypatch, seed):
-    matrix = planted(seed, 300)
-    whole = similar_pairs(matrix, 0.5, max_postings=40)
-    monkeypatch.setattr(dedup.pairs, "_PRODUCT_BUDGET", 500)  # many chunks of rows
+@pytest.mark.parametrize("max_postings", [None, 40])
+def test_pairs_do_not_depend_on_the_chunking(monkeypatch, seed, max_postings):
+    matrix = topical(seed)
+    whole = similar_pairs(matrix, 0.5, max_postings=max_postings)
+    monkeypatch.setattr(dedup.pairs, "_PRODUCT_BUDGET", 300)  # many chunks, in every group
     monkeypatch.setattr(dedup.pairs, "_VERIFY_STEP", 7)
-    chunked = similar_pairs(matrix, 0.5, max_postings=40)
+    monkeypatch.setattr(dedup.kept_entries, "_ENTRIES", 1000)  # postings trimmed in runs
+    chunked = similar_pairs(matrix, 0.5, max_postings=max_postings)
+    assert len(whole[0]) > 500
     for a, b in zip(whole, chunked, strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_chunked_search_finds_every_pair_the_bound_promises(monkeypatch, seed):
+    """Exact: every close pair. Bounded: every close pair whose rarer columns reach 3/4 level."""
+    matrix, level = topical(seed), 0.5
+    monkeypatch.setattr(dedup.pairs, "_PRODUCT_BUDGET", 300)
+    similarity = (matrix @ matrix.T).toarray()
+    frequency = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    rare = matrix.multiply((frequency <= 40)[None, :]).tocsr()
+    rare_similarity = (rare @ rare.T).toarray()
+    upper = np.triu(np.ones_like(similarity, dtype=bool), 1)
+    close = upper & (similarity >= level)
+    promised = close & (rare_similarity >= 0.75 * level + 1e-5)
+    for max_postings, expected in ((None, close), (40, promised)):
+        first, second, found = similar_pairs(matrix, level, max_postings=max_postings)
+        assert np.all(first < second) and np.all(found >= level)
+        got = np.zeros_like(close)
+        got[first, second] = True
+        assert np.all(got[expected]) and not np.any(got & ~close)
+        assert np.allclose(found, similarity[first, second], atol=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -84,6 +122,18 @@ def test_kept_transpose_is_scipys_transpose_of_the_kept_entries(monkeypatch, see
     for name in ("indptr", "indices", "data"):
         assert np.array_equal(getattr(built, name), getattr(expected, name)), name
     assert built.data.dtype == expected.data.dtype
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dropping_low_indices_keeps_the_rest_in_order(monkeypatch, seed):
+    matrix = planted(seed, 300).T.tocsr()  # postings: a row per column, rows ascending
+    monkeypatch.setattr(dedup.kept_entries, "_ENTRIES", 97)  # moved in many runs
+    for low in (0, 1, 150, 299, 300):
+        kept = matrix.indices >= low
+        expected = kept_entries(matrix, kept)
+        got = drop_indices_below(matrix.copy(), low)
+        for name in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(got, name), getattr(expected, name)), (low, name)
 
 
 @pytest.mark.parametrize("seed", range(3))
