@@ -182,20 +182,23 @@ def _position(sorted_keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
     return np.where(sorted_keys[at] == queries, at, -1)
 
 
-def _string_order(labels: np.ndarray) -> np.ndarray:
-    """``np.argsort(labels, kind="stable")`` of an object array of distinct str.
+def _as_strings(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``labels`` (an object array of distinct str) as numpy strings, and the order that sorts them.
 
-    Sorted as numpy's variable-width strings (UTF-8 bytes, whose order is the code points'
-    order, as Python compares str) when numpy has them: about twice as fast as comparing
-    Python objects, and 16 bytes a label more at most while it runs.
+    The order is ``np.argsort(labels, kind="stable")``, sorted as numpy's variable-width
+    strings (UTF-8 bytes, whose order is the code points' order, as Python compares str):
+    about twice as fast as comparing Python objects. The strings cost 16 bytes a label plus
+    the longer labels' bytes, a third of Python's str objects (the feature names of a million
+    articles: about 0.6 GB less, kept until the clusters' terms are found). Without numpy's
+    strings (numpy < 2, or a lone surrogate) the labels are returned as they are.
     """
     try:
         from numpy.dtypes import StringDType
 
         strings = labels.astype(StringDType())
-    except (ImportError, UnicodeEncodeError):  # numpy < 2, or a lone surrogate
-        return np.argsort(labels, kind="stable")
-    return np.argsort(strings, kind="stable")
+    except (ImportError, UnicodeEncodeError):
+        return labels, np.argsort(labels, kind="stable")
+    return strings, np.argsort(strings, kind="stable")
 
 
 def _csr_order(
@@ -303,7 +306,7 @@ def count_matrix(
     labels[: len(words)] = tokens[words]
     labels[len(words) :] = tokens[(pairs - width) // width] + " " + tokens[(pairs - width) % width]
     del tokens
-    order = _string_order(labels)  # str order, as scikit-learn (labels distinct)
+    labels, order = _as_strings(labels)  # str order, as scikit-learn (labels distinct)
     column_dtype = np.int32 if len(order) <= np.iinfo(np.int32).max else np.int64
     column = np.empty(len(order), dtype=column_dtype)
     column[order] = np.arange(len(order), dtype=column_dtype)
