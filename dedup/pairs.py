@@ -4,9 +4,10 @@ The all-pairs search of Bayardo et al. (WWW 2007), the first half of :mod:`dedup
 Each row is split into a prefix of its rarer columns and a suffix of its most common ones, as
 long as the suffix alone cannot reach the level (bounded both by its norm and by the largest
 weight of each column). A pair that reaches the level must then share a prefix column, so
-only the short postings of rare columns are multiplied; candidates are verified exactly. On
-large inputs the most common columns (more than ``max_postings`` rows) are left out of the
-search, which bounds the work per row; pairs are still verified on every column.
+only the short postings of rare columns are multiplied, and each pair only from its first row
+(the bound holds from either row); candidates are verified exactly. On large inputs the most
+common columns (more than ``max_postings`` rows) are left out of the search, which bounds the
+work per row; pairs are still verified on every column.
 
 Memory: the prefix is not a matrix of its own but one flag per entry of the input matrix
 (1 byte an entry, not 8); each chunk of rows builds its prefix rows from the flags when it is
