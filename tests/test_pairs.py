@@ -125,6 +125,20 @@ def test_kept_transpose_is_scipys_transpose_of_the_kept_entries(monkeypatch, see
 
 
 @pytest.mark.parametrize("seed", range(3))
+def test_kept_entries_keep_each_rows_kept_entries_in_order(monkeypatch, seed):
+    matrix = sp.vstack([planted(seed, 150), sp.csr_matrix((3, 60)), planted(seed + 1, 150)])
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    kept = np.random.default_rng(seed).random(matrix.nnz) < 0.6
+    monkeypatch.setattr(dedup.kept_entries, "_TRANSPOSE_ROWS", 37)  # rows counted in blocks
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[kept], minlength=matrix.shape[0]))])
+    got = kept_entries(matrix, kept)
+    assert np.array_equal(got.indptr, indptr)
+    assert np.array_equal(got.indices, matrix.indices[kept])
+    assert np.array_equal(got.data, matrix.data[kept])
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_dropping_low_indices_keeps_the_rest_in_order(monkeypatch, seed):
     matrix = planted(seed, 300).T.tocsr()  # postings: a row per column, rows ascending
     monkeypatch.setattr(dedup.kept_entries, "_ENTRIES", 97)  # moved in many runs
