@@ -2,6 +2,7 @@
 
 import itertools
 import multiprocessing
+import pickle
 import random
 
 import numpy as np
@@ -17,7 +18,7 @@ from dedup.parallel import CHUNK, first_seen_ids, make_tasks
 from dedup.pipeline import clean_paragraphs, paragraph_workers, run
 from dedup.shingle import Hasher, Permutations, lsh_candidates, lsh_index, shingle_hashes
 from dedup.tfidf import Vocabulary
-from dedup.types import Document
+from dedup.types import Document, RemovedParagraph
 
 
 def corpus(n: int, seed: int = 3) -> list[Document]:
@@ -193,3 +194,16 @@ def test_heap_trims_are_spaced_as_the_dropped_text_grows(monkeypatch):
     assert 2 <= len(trims) < tasks
     for before, at in itertools.pairwise(trims):  # each gap is over an eighth of all before it
         assert at - before > before / 8
+
+
+def test_removal_records_cross_to_the_main_process_unchanged():
+    records = (
+        RemovedParagraph(3, "boilerplate", "Theo VnExpress", "14 articles of vnexpress.net"),
+        RemovedParagraph(0, "title-echo", "Ảnh: tiêu đề"),
+    )
+    copied = pickle.loads(pickle.dumps(records))  # noqa: S301 - our own bytes
+    assert copied == records
+    assert [type(r) for r in copied] == [RemovedParagraph, RemovedParagraph]
+    assert copied[1].repeats == ""
+    with pytest.raises(AttributeError):
+        copied[0].text = "changed"  # still frozen
