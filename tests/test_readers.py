@@ -231,6 +231,11 @@ def test_jsonl_unparseable_date_is_kept_raw(tmp_path):
         (b'{"text": "a", "source": []}', "'source' field must be a string or null, got array"),
         (b'{"text": "a", "url": false}', "'url' field must be a string or null, got boolean"),
         (b'{"text": "a\\ud800"}', "'text' field holds a lone surrogate (invalid Unicode)"),
+        (
+            b'{"text": "a", "title": "\\uDFFF"}',
+            "'title' field holds a lone surrogate (invalid Unicode)",
+        ),
+        (b'{"text": "a", "id": "x\\uDbff"}', "'id' field holds a lone surrogate (invalid Unicode)"),
         (b'{"text": "caf\xe9"}', "invalid UTF-8 at byte 13"),
     ],
 )

@@ -7,6 +7,7 @@ is an :class:`~dedup.errors.InputError` that stops the read, or a :class:`~dedup
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import json
 import os
@@ -140,39 +141,59 @@ def _raw_lines(stream: Iterable[bytes], label: str) -> Iterator[tuple[int, bytes
         raise InputError(label, line_no + 1, f"cannot read: {exc}") from None
 
 
-def _text_field(record: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
-    """Return a string field of ``record``: None when absent or null, unless ``required``."""
+def _text_field(
+    record: Mapping[str, Any], name: str, *, required: bool = False, surrogates: bool = True
+) -> str | None:
+    """Return a string field of ``record``: None when absent or null, unless ``required``.
+
+    ``surrogates``: whether the field may hold a lone surrogate (False when the record's
+    text was checked whole, or holds no JSON escape that could make one).
+    """
     value = record.get(name)
     if value is None and not required:
         return None
     if not isinstance(value, str):
         kind = "a string" if required else "a string or null"
         raise _BadRecord(f"'{name}' field must be {kind}, got {_json_type(value)}")
-    if _bad_utf8_offset(value) is not None:
+    if surrogates and _bad_utf8_offset(value) is not None:
         raise _BadRecord(f"'{name}' field holds a lone surrogate (invalid Unicode)")
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def _stem(label: str) -> str:
+    """The file name ``label`` gives ids of records without one (``news.jsonl.gz`` -> ``news``)."""
+    return "stdin" if label == _STDIN_LABEL else Path(Path(label).name.removesuffix(".gz")).stem
+
+
 def _to_document(
-    record: dict[str, Any], fields: FieldNames, label: str, line_no: int, *, csv_mode: bool
+    record: dict[str, Any],
+    fields: FieldNames,
+    label: str,
+    line_no: int,
+    *,
+    csv_mode: bool,
+    surrogates: bool = True,
 ) -> Document:
-    """Build a Document from one parsed record; raise _BadRecord when a field is wrong."""
+    """Build a Document from one parsed record; raise _BadRecord when a field is wrong.
+
+    ``surrogates``: whether the strings may hold lone surrogates (see :func:`_text_field`).
+    """
     if fields.text not in record:
         keys = list(record)
         shown = ", ".join(keys[:12]) + (", ..." if len(keys) > 12 else "")
         raise _BadRecord(f"missing '{fields.text}' field (available: {shown or 'none'})")
-    text = _text_field(record, fields.text, required=True)
+    text = _text_field(record, fields.text, required=True, surrogates=surrogates)
     raw_id = record.get(fields.id)
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int, type(None))):
         kind = _json_type(raw_id)
         raise _BadRecord(f"'{fields.id}' field must be a string or an integer, got {kind}")
     if isinstance(raw_id, str):
-        _text_field(record, fields.id)
-    stem = "stdin" if label == _STDIN_LABEL else Path(Path(label).name.removesuffix(".gz")).stem
-    doc_id = str(raw_id) if raw_id not in (None, "") else f"{stem}-{line_no}"
+        _text_field(record, fields.id, surrogates=surrogates)
+    doc_id = str(raw_id) if raw_id not in (None, "") else f"{_stem(label)}-{line_no}"
     optional = {}
     for name in (fields.title, fields.source, fields.url):
-        value = _text_field(record, name)
+        value = _text_field(record, name, surrogates=surrogates)
         optional[name] = None if csv_mode and value == "" else value
     raw_date = record.get(fields.date)
     published = parse_date(raw_date) if isinstance(raw_date, str) else None
@@ -195,7 +216,6 @@ def _read_jsonl(
     for line_no, line, bom in _raw_lines(stream, label):
         if not line.strip():
             continue
-        raw = line.decode("utf-8", "surrogateescape")
         try:
             try:
                 record = json.loads(line.decode("utf-8"))
@@ -206,9 +226,14 @@ def _read_jsonl(
                 raise _BadRecord(f"invalid JSON: {msg} at column {exc.colno}{note}") from None
             if not isinstance(record, dict):
                 raise _BadRecord(f"expected a JSON object, got {_json_type(record)}{note}")
-            yield errors.claim(_to_document(record, fields, label, line_no, csv_mode=False))
+            # Strictly decoded, a string holds a lone surrogate only from a \uD800-\uDFFF escape.
+            escapes = b"\\ud" in line or b"\\uD" in line
+            document = _to_document(
+                record, fields, label, line_no, csv_mode=False, surrogates=escapes
+            )
+            yield errors.claim(document)
         except (InputError, _BadRecord) as exc:
-            errors(exc, label, line_no, raw)
+            errors(exc, label, line_no, line.decode("utf-8", "surrogateescape"))
 
 
 def _read_delimited(
@@ -248,7 +273,11 @@ def _read_delimited(
                     f"expected {len(header)} fields (as in the header), got {len(row)}"
                 )
             record = dict(zip(header, row, strict=True))
-            yield errors.claim(_to_document(record, fields, label, line_numbers[0], csv_mode=True))
+            # The record's lines were checked whole for undecodable bytes above.
+            document = _to_document(
+                record, fields, label, line_numbers[0], csv_mode=True, surrogates=False
+            )
+            yield errors.claim(document)
         except (csv.Error, InputError, _BadRecord) as exc:
             error = _BadRecord(f"invalid CSV: {exc}") if isinstance(exc, csv.Error) else exc
             line_no = line_numbers[0] if line_numbers else 0
