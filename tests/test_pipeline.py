@@ -6,9 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dedup
 from dedup.report import iter_json, to_dict, to_json, to_jsonl
+from dedup.report.records import _dumps
 from dedup.types import Rejected
 
 GOLDEN = Path(__file__).parent / "data" / "seeds.expected.jsonl"
@@ -104,3 +107,36 @@ def test_json_is_written_in_pieces_equal_to_one_document(seeds_result, rejected)
     )
     assert len(pieces) > len(result.articles) + len(result.stories)  # an article at a time
     assert max(map(len, pieces)) < len(whole) / 3
+
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+)
+_KEYS = st.text() | st.integers(-5, 5) | st.none() | st.booleans() | st.floats(-1, 1)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+        | st.dictionaries(_KEYS, inner, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES, depth=st.integers(0, 3))
+def test_indented_items_are_json_dumps_bytes(value, depth):
+    # The JSON document's items are laid out without json's pure-Python encoder: same bytes.
+    expected = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)
+    assert _dumps(value, depth) == expected
+
+
+def test_indented_items_fail_as_json_dumps_does():
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        _dumps({"a": [1, {"b": object()}]}, 1)
