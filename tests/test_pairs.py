@@ -25,9 +25,11 @@ def planted(seed, n, width=60, topics=6):
     return normalize(sp.csr_matrix(rows.astype(np.float32)))
 
 
-def test_column_counts_is_bincount(monkeypatch):
+@pytest.mark.parametrize("fast_at", [True, False])  # np.add.at, and bincount (numpy < 1.25)
+def test_column_counts_is_bincount(monkeypatch, fast_at):
     matrix = planted(0, 300)
     monkeypatch.setattr(dedup.kept_entries, "_ENTRIES", 100)  # many chunks
+    monkeypatch.setattr(dedup.kept_entries, "_FAST_AT", fast_at)
     expected = np.bincount(matrix.indices, minlength=matrix.shape[1])
     assert np.array_equal(column_counts(matrix), expected)
     kept = np.random.default_rng(0).random(matrix.nnz) < 0.5
@@ -113,8 +115,11 @@ def test_chunked_search_finds_every_pair_the_bound_promises(monkeypatch, seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_kept_transpose_is_scipys_transpose_of_the_kept_entries(monkeypatch, seed):
-    matrix = planted(seed, 300)
+    # Empty rows, and a block of rows with no kept entry, among the others.
+    parts = [planted(seed, 150), sp.csr_matrix((50, 60)), planted(seed + 1, 150)]
+    matrix = sp.csr_matrix(sp.vstack(parts), dtype=np.float32)
     kept = np.random.default_rng(seed).random(matrix.nnz) < 0.6
+    kept[matrix.indptr[100] : matrix.indptr[140]] = False
     monkeypatch.setattr(dedup.kept_entries, "_TRANSPOSE_ROWS", 37)  # several blocks of rows
     expected = kept_entries(matrix, kept).T.tocsr()
     built = kept_transpose(matrix, kept)
