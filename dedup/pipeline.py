@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -361,12 +362,14 @@ def _clusters(
             groups[label].append(i)
         return groups
 
-    count = config.cluster.top_terms
+    def terms(members: list[list[int]]) -> list[tuple[str, ...]]:
+        rows = [[position[i] for i in m if i in position] for m in members]
+        return clusterer.cluster_terms(rows, config.cluster.top_terms)
+
     event_members, story_members = collect(event_of), collect(story_of)
-    event_terms, story_terms = (
-        clusterer.cluster_terms([[position[i] for i in m if i in position] for m in members], count)
-        for members in (event_members, story_members)
-    )
+    # Both levels at once: each is sparse products over every row (scipy's release the GIL).
+    with ThreadPoolExecutor(2) as pool:
+        event_terms, story_terms = pool.map(terms, (event_members, story_members))
     events = tuple(
         Cluster(f"e{e + 1}", tuple(docs[i].id for i in members), event_terms[e])
         for e, members in enumerate(event_members)
