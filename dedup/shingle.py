@@ -342,27 +342,71 @@ def lsh_candidates(signatures: np.ndarray, threshold: float) -> np.ndarray:
     bands, rows = _lsh_params(threshold, num_perm)
     found = []
     for band in range(bands):
-        values = np.ascontiguousarray(signatures[:, band * rows : (band + 1) * rows])
-        key = values.view(np.dtype((np.void, values.dtype.itemsize * rows))).ravel()
-        order = np.argsort(key, kind="stable")
-        ordered = key[order]
-        same = ordered[1:] == ordered[:-1]
+        order, same = _band_buckets(signatures[:, band * rows : (band + 1) * rows])
         if not same.any():
             continue
         starts = np.flatnonzero(np.concatenate(([True], ~same)))
         sizes = np.diff(np.append(starts, n))
-        pairs = starts[sizes == 2]  # most buckets hold two rows: no Python loop for them
-        found.append(np.stack([order[pairs], order[pairs + 1]], axis=1))
-        for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
-            members = order[start : start + size]
-            first, second = np.triu_indices(size, 1)
-            found.append(np.stack([members[first], members[second]], axis=1))
+        found.append(_bucket_pairs(order, starts[sizes > 1], sizes[sizes > 1]))
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found).astype(np.int64)
     pairs.sort(axis=1)
     codes = np.unique(pairs[:, 1] * n + pairs[:, 0])
     return np.stack([codes % n, codes // n], axis=1)
+
+
+_BAND_MIX = np.array(  # odd 64-bit multipliers, one per value of a band (fixed: deterministic)
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+    dtype=np.uint64,
+)
+
+
+def _band_keys(values: np.ndarray) -> np.ndarray:
+    """A 64-bit key of each row of a band's values (equal rows, equal keys; uint64)."""
+    keys = np.zeros(len(values), dtype=np.uint64)
+    for column in range(values.shape[1]):
+        mix = _BAND_MIX[column % len(_BAND_MIX)] + np.uint64(2 * (column // len(_BAND_MIX)))
+        keys += values[:, column].astype(np.uint64) * mix  # wraps modulo 2**64
+        keys ^= keys >> np.uint64(29)
+    return keys
+
+
+def _band_buckets(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of one band grouped by equal values: ``(order, same)``.
+
+    ``order`` lists the rows bucket by bucket, ascending within a bucket; ``same[i]`` tells
+    whether ``order[i + 1]`` is in the bucket of ``order[i]``. The rows are sorted by a 64-bit
+    key of their values (4 times faster than sorting the values as bytes); should two rows of
+    different values ever share a key, the values themselves are sorted instead, so the
+    buckets are always exactly the rows of equal values.
+    """
+    keys = _band_keys(values)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    same = ordered[1:] == ordered[:-1]
+    after = np.flatnonzero(same)
+    if not (values[order[after]] != values[order[after + 1]]).any():
+        return order, same
+    bands = np.ascontiguousarray(values)  # a key shared by different values: sort the values
+    key = bands.view(np.dtype((np.void, bands.dtype.itemsize * bands.shape[1]))).ravel()
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    return order, ordered[1:] == ordered[:-1]
+
+
+def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Every pair of rows within each bucket (``order[start : start + size]``), as ``(m, 2)``.
+
+    All buckets at once: each member is paired with each later member of its bucket.
+    """
+    members = int(sizes.sum())
+    offset = np.arange(members) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # place in bucket
+    position = np.repeat(starts, sizes) + offset
+    later = np.repeat(sizes, sizes) - 1 - offset  # members after it in its bucket
+    first = np.repeat(position, later)
+    step = np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+    return np.stack([order[first], order[first + step + 1]], axis=1)
 
 
 def jaccard_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import body
 
+import dedup.shingle
 from dedup.config import PipelineConfig
 from dedup.features import name_sequences
 from dedup.neardup import NearDuplicateFinder
@@ -16,7 +17,14 @@ from dedup.normalize import nfc
 from dedup.paragraphs import ParagraphCleaner
 from dedup.parallel import CHUNK, first_seen_ids, make_tasks
 from dedup.pipeline import clean_paragraphs, paragraph_workers, run
-from dedup.shingle import Hasher, Permutations, lsh_candidates, lsh_index, shingle_hashes
+from dedup.shingle import (
+    Hasher,
+    Permutations,
+    _bucket_pairs,
+    lsh_candidates,
+    lsh_index,
+    shingle_hashes,
+)
 from dedup.tfidf import Vocabulary
 from dedup.types import Document, RemovedParagraph
 
@@ -101,7 +109,10 @@ def test_given_signatures_change_nothing():
     assert plain.n_candidates_ == given.n_candidates_
 
 
-def test_lsh_candidates_are_datasketch_pairs():
+@pytest.mark.parametrize("colliding", [False, True])
+def test_lsh_candidates_are_datasketch_pairs(monkeypatch, colliding):
+    if colliding:  # band keys shared by different values: the values are sorted instead
+        monkeypatch.setattr(dedup.shingle, "_band_keys", lambda v: v[:, 0].astype(np.uint64) % 3)
     rng = np.random.default_rng(0)
     bases = [np.unique(rng.integers(0, 2**64, 200, dtype=np.uint64)) for _ in range(300)]
     sets = []
@@ -121,6 +132,19 @@ def test_lsh_candidates_are_datasketch_pairs():
             lsh.insert(k, minhash)
         got = [tuple(pair) for pair in lsh_candidates(signatures, threshold).tolist()]
         assert got == expected and expected
+
+
+def test_bucket_pairs_are_every_pair_within_each_bucket():
+    rng = np.random.default_rng(4)
+    order = rng.permutation(60)
+    sizes = np.array([2, 5, 1, 9, 3])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) + 7
+    expected = [
+        (order[start + a], order[start + b])
+        for start, size in zip(starts.tolist(), sizes.tolist(), strict=True)
+        for a, b in zip(*np.triu_indices(size, 1), strict=True)
+    ]
+    assert [tuple(p) for p in _bucket_pairs(order, starts, sizes).tolist()] == expected
 
 
 @pytest.mark.parametrize("spread", [1, 100])  # codes close together, or far apart (sorted)
