@@ -41,15 +41,26 @@ def kept_entries(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
     starts counted a block of rows at a time (a count per entry of the whole matrix would
     cost 4-8 bytes an entry: 2.3 GB at a million articles, the main process's peak).
     """
-    n, indptr = matrix.shape[0], matrix.indptr
-    starts = np.zeros(n + 1, dtype=indptr.dtype)
+    n = matrix.shape[0]
+    starts = np.zeros(n + 1, dtype=matrix.indptr.dtype)
     for start in range(0, n, _TRANSPOSE_ROWS):
         stop = min(start + _TRANSPOSE_ROWS, n)
-        begin, end = indptr[start], indptr[stop]
-        before = np.zeros(end - begin + 1, dtype=np.int64)  # kept entries before each
-        np.cumsum(kept[begin:end], out=before[1:])
-        starts[start + 1 : stop + 1] = starts[start] + before[indptr[start + 1 : stop + 1] - begin]
+        starts[start + 1 : stop + 1] = (
+            starts[start] + kept_row_starts(matrix, kept, start, stop)[1:]
+        )
     return sp.csr_matrix((matrix.data[kept], matrix.indices[kept], starts), shape=matrix.shape)
+
+
+def kept_row_starts(matrix: sp.csr_matrix, kept: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Where rows ``start`` to ``stop`` start among their own kept entries (int64, from 0).
+
+    ``kept``: a boolean per entry of the whole matrix, in CSR order. The result is the
+    ``indptr`` of those rows with only their kept entries (``stop - start + 1`` values).
+    """
+    begin, end = matrix.indptr[start], matrix.indptr[stop]
+    before = np.zeros(end - begin + 1, dtype=np.int64)  # kept entries before each
+    np.cumsum(kept[begin:end], out=before[1:])
+    return before[matrix.indptr[start : stop + 1] - begin]
 
 
 def kept_transpose(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:

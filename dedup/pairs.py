@@ -27,7 +27,13 @@ from typing import TypeVar
 import numpy as np
 import scipy.sparse as sp
 
-from .kept_entries import column_counts, drop_indices_below, kept_entries, kept_transpose
+from .kept_entries import (
+    column_counts,
+    drop_indices_below,
+    kept_entries,
+    kept_row_starts,
+    kept_transpose,
+)
 
 try:  # the product of :func:`_product` (scipy's own, without its counting pass)
     from scipy.sparse._sparsetools import csr_matmat
@@ -209,9 +215,7 @@ def _prefix_rows(
     """The prefix entries of rows ``start`` to ``stop`` as a CSR matrix of those rows."""
     begin, end = matrix.indptr[start], matrix.indptr[stop]
     kept = in_prefix[begin:end]
-    before = np.zeros(len(kept) + 1, dtype=np.int64)  # kept entries before each
-    np.cumsum(kept, out=before[1:])
-    indptr = before[matrix.indptr[start : stop + 1] - begin]
+    indptr = kept_row_starts(matrix, in_prefix, start, stop)
     return sp.csr_matrix(
         (matrix.data[begin:end][kept], matrix.indices[begin:end][kept], indptr),
         shape=(stop - start, matrix.shape[1]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -154,16 +155,13 @@ def _indented(value: Any, indent: str) -> str:
             for item in value
         ]
         return "[\n" + ",\n".join(items) + "\n" + indent + "]"
-    if kind is float and value == value and value not in (_INFINITY, -_INFINITY):
+    if kind is float and math.isfinite(value):  # NaN and infinities: json.dumps' own words
         return float.__repr__(value)
     if kind is int:
         return int.__repr__(value)
     if value is None or kind is bool:
         return _CONSTANTS[value]
     return _json_indented(value, indent)
-
-
-_INFINITY = float("inf")
 
 
 def _json_indented(value: Any, indent: str) -> str:
