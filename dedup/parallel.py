@@ -59,8 +59,9 @@ class PackedTask:
         shingle_counts: Shingles of each article.
         lengths: Characters of each cleaned text (in NFC).
         signatures: ``(articles, num_perm)`` uint32 MinHash signatures of the shingle sets.
-        rows, fresh, worker: For :meth:`RowIds.ids`: each distinct token's hasher row (-1: a
-            name), whether it is in ``vocabulary`` (both empty: all are), the process.
+        rows, fresh, worker: For :meth:`RowIds.ids`: each distinct token's and name's key
+            (:class:`SentRows`), whether it is in ``vocabulary`` (both empty: all are), the
+            process.
     """
 
     positions: np.ndarray
@@ -91,8 +92,8 @@ def clean_task(
 
     With ``names``, also each article's name sequences
     (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text). With
-    ``sent`` (this process's, for the tasks of one run), a token sent before is given by its
-    row alone (:class:`RowIds` reads it).
+    ``sent`` (this process's, for the tasks of one run), a token or name sent before is given
+    by its key alone (:class:`RowIds` reads it).
     """
     with _without_gc():
         return _clean_task(cleaner, config, articles, names, sent)
@@ -151,11 +152,14 @@ def _clean_task(
     codes = np.concatenate([_NO_CODES, *pieces])
     ids, distinct = first_seen_ids(codes, offset + len(name_codes))
     rows, fresh = _NO_CODES, np.zeros(0, dtype=bool)
-    if sent is not None:
-        rows = np.where(distinct < offset, distinct, -1)
+    found_names = list(name_codes)
+    if sent is not None:  # each string crosses once per process (dedup/sentrows.py)
+        rows = distinct.copy()
+        is_name = np.flatnonzero(distinct >= offset)
+        rows[is_name] = sent.name_keys([found_names[c] for c in (distinct[is_name] - offset)])
         fresh = sent.fresh(rows)
         distinct = distinct[fresh]
-    vocabulary = _strings(distinct, hasher.tokens(), list(name_codes))
+    vocabulary = _strings(distinct, hasher.tokens(), found_names)
     is_name = codes >= offset
     # Every article's shingles in one numpy pass (no window crosses articles).
     runs = np.array(counts, dtype=np.int64)

@@ -1,45 +1,70 @@
-"""Token strings sent once per worker process: the paragraph stage's tasks name the rest by row.
+"""Token and name strings sent once per worker process: later tasks name them by number.
 
-A task's result holds its distinct tokens, which the parent numbers in one vocabulary. Sending
-every task's tokens as strings makes the worker pickle, and the parent unpickle and hash, the
-same common words again in every task; with these two classes a worker sends a token's string
-in its first task that holds it, and its hasher row (its number in that worker) after.
+A task's result holds its distinct tokens and name features, which the parent numbers in one
+vocabulary. Sending every task's strings makes the worker pickle, and the parent unpickle and
+hash, the same common words and names again in every task (names were 93 % of the strings
+sent: unlike a token, a name had no number that outlives its task). With these two classes a
+worker sends a string in its first task that holds it, and its *key* after: a token's key is
+its hasher row (0 or more), a name's is ``~number`` (-1 or less), the name's number in that
+worker.
 """
 
 from __future__ import annotations
+
+import itertools
+from collections import defaultdict
 
 import numpy as np
 
 from .tfidf import Vocabulary
 
 
+def _grown(flags: np.ndarray, size: int, fill: bool | int) -> np.ndarray:
+    """``flags`` with at least ``size`` slots (doubled at least; new slots ``fill``)."""
+    if size <= len(flags):
+        return flags
+    grown = np.full(max(2 * len(flags), size), fill, dtype=flags.dtype)
+    grown[: len(flags)] = flags
+    return grown
+
+
 class SentRows:
-    """The hasher rows whose token a process has sent, so each token crosses to the parent once.
+    """The keys whose string a process has sent, so each string crosses to the parent once.
 
     A worker takes its tasks in order, and the parent reads the results in order, so the parent
-    has read a token when a later task of the same worker names it by row alone.
+    has read a string when a later task of the same worker names it by key alone.
     """
 
     def __init__(self) -> None:
-        self.sent = np.zeros(1024, dtype=bool)
+        self.sent = np.zeros(1024, dtype=bool)  # by token row
+        self.sent_names = np.zeros(1024, dtype=bool)  # by name number
+        self._names: defaultdict[str, int] = defaultdict(itertools.count().__next__)
 
-    def fresh(self, rows: np.ndarray) -> np.ndarray:
-        """Whether each row (-1: a name, always sent) is sent now; marks them sent."""
-        if len(rows) and rows.max() >= len(self.sent):
-            grown = np.zeros(max(2 * len(self.sent), int(rows.max()) + 1), dtype=bool)
-            grown[: len(self.sent)] = self.sent
-            self.sent = grown
-        fresh = (rows < 0) | ~self.sent[rows]
-        self.sent[rows[rows >= 0]] = True
+    def name_keys(self, names: list[str]) -> np.ndarray:
+        """The key (``~number``, -1 or less) of each name, numbering the new ones (int64)."""
+        numbers = np.fromiter(map(self._names.__getitem__, names), np.int64, count=len(names))
+        return ~numbers
+
+    def fresh(self, keys: np.ndarray) -> np.ndarray:
+        """Whether each key's string is sent now (not sent before); marks them sent."""
+        tokens, names = keys[keys >= 0], ~keys[keys < 0]
+        self.sent = _grown(self.sent, int(tokens.max(initial=-1)) + 1, False)
+        self.sent_names = _grown(self.sent_names, int(names.max(initial=-1)) + 1, False)
+        fresh = np.empty(len(keys), dtype=bool)
+        fresh[keys >= 0] = ~self.sent[tokens]
+        fresh[keys < 0] = ~self.sent_names[names]
+        self.sent[tokens] = True
+        self.sent_names[names] = True
         return fresh
 
 
 class RowIds:
-    """The parent's side of :class:`SentRows`: vocabulary ids of each worker's rows read so far."""
+    """The parent's side of :class:`SentRows`: vocabulary ids of each worker's keys read so far."""
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self._ids: dict[int, np.ndarray] = {}  # worker -> vocabulary id by row (-1: not read)
+        # worker -> vocabulary id by token row, and by name number (-1: not read)
+        self._ids: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def ids(
         self, strings: list[str], rows: np.ndarray, fresh: np.ndarray, worker: int
@@ -48,7 +73,7 @@ class RowIds:
 
         Args:
             strings: The tokens and names sent (those ``fresh``), in order.
-            rows: The worker's row of each token (-1: a name); empty when all were sent.
+            rows: The worker's key of each (see :class:`SentRows`); empty when all were sent.
             fresh: Whether each was sent in ``strings``; empty when all were.
             worker: The process that sent them.
         """
@@ -56,15 +81,18 @@ class RowIds:
             return self.vocabulary.ids(strings)
         ids = np.empty(len(fresh), dtype=np.int32)
         ids[fresh] = self.vocabulary.ids(strings)
-        known = self._ids.get(worker, np.zeros(0, dtype=np.int32))
-        if not fresh.all() and not len(known):
+        none = np.zeros(0, dtype=np.int32)
+        by_row, by_name = self._ids.get(worker, (none, none))
+        is_token = rows >= 0
+        tokens, names = rows[is_token], ~rows[~is_token]
+        by_row = _grown(by_row, int(tokens.max(initial=-1)) + 1, -1)
+        by_name = _grown(by_name, int(names.max(initial=-1)) + 1, -1)
+        known = np.empty(len(rows), dtype=np.int32)
+        known[is_token], known[~is_token] = by_row[tokens], by_name[names]
+        if (known[~fresh] < 0).any():
             raise ValueError("a task names tokens sent in tasks this RowIds has not read")
-        ids[~fresh] = known[rows[~fresh]]
-        new = fresh & (rows >= 0)
-        if new.any() and rows.max() >= len(known):
-            grown = np.full(max(2 * len(known), int(rows.max()) + 1), -1, dtype=np.int32)
-            grown[: len(known)] = known
-            known = grown
-        known[rows[new]] = ids[new]
-        self._ids[worker] = known
+        ids[~fresh] = known[~fresh]
+        by_row[tokens[fresh[is_token]]] = ids[is_token][fresh[is_token]]
+        by_name[names[fresh[~is_token]]] = ids[~is_token][fresh[~is_token]]
+        self._ids[worker] = (by_row, by_name)
         return ids

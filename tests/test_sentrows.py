@@ -34,6 +34,14 @@ def test_tokens_sent_once_read_as_the_same_ids() -> None:
             assert np.array_equal(s1, s2)
     assert list(everything.tokens()) == list(once.tokens())
     assert not packed.fresh.all()  # the later tasks named shared words by row
+    # ... and the name every article holds by its number: its string crossed once
+    assert any("hà nội" in s for s in plain_vocabulary(tasks[-1], config))
+    assert not any("hà nội" in s for s in packed.vocabulary)
+
+
+def plain_vocabulary(task: list[tuple], config: PipelineConfig) -> list[str]:
+    """The strings one task sends with nothing sent before."""
+    return clean_task(ParagraphCleaner(), config, task, names=True, sent=SentRows()).vocabulary
 
 
 def test_rows_sent_before_cannot_be_read_by_another_reader() -> None:
