@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,26 @@ SENTENCES = list(
         if len(line.split()) >= 12 and "Ảnh: Reuters" not in line
     )
 )
+
+
+def _wants_slow(config: pytest.Config) -> bool:
+    """Whether the tests marked ``slow`` run: in CI (``CI`` set), with -m or ``DEDUP_SLOW=1``."""
+    ci = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+    return ci or bool(config.getoption("markexpr")) or os.environ.get("DEDUP_SLOW") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked ``slow`` in a plain local run, so it stays a quick loop.
+
+    CI runs the same command with ``CI=true``, which runs them all (about 8 minutes on a
+    slow day of a 2-core machine, against 4 without them).
+    """
+    if _wants_slow(config):
+        return
+    skip = pytest.mark.skip(reason="slow: runs with CI=true, DEDUP_SLOW=1 or -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 def dev_records(name: str, count: int) -> list[dict]:

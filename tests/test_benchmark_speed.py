@@ -8,6 +8,7 @@ import pytest
 from conftest import ROOT, SHARED_DATA
 
 
+@pytest.mark.slow
 def test_speed_benchmark_prints_one_json_line_per_size(tmp_path):
     if not (SHARED_DATA / "vims.jsonl").exists():
         pytest.skip("dev corpus not available")

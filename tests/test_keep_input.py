@@ -139,6 +139,7 @@ def _traced_drop(keep_input: bool, jobs: int) -> tuple[dict[int, int], list[int]
     return marks, sizes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_dropping_input_frees_each_text_once_its_task_is_done(jobs: int):
     dropped, sizes = _traced_drop(False, jobs)

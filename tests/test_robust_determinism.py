@@ -87,6 +87,7 @@ def test_byte_identical_across_runs(tmp_path, fmt):
     assert len(outputs) == 1
 
 
+@pytest.mark.slow
 def test_byte_identical_across_processes_and_jobs(tmp_path):
     write_jsonl(tmp_path / "in.jsonl", CORPUS)
     outputs = []
