@@ -26,6 +26,14 @@ def test_distinct_is_sorted_set() -> None:
     assert distinct(np.zeros(0, dtype=np.uint64)).tolist() == []
 
 
+def test_distinct_is_numpys_unique_for_int64_keys() -> None:
+    rng = np.random.default_rng(5)
+    for size in (0, 1, 2, 1000):
+        values = rng.integers(0, 300, size).astype(np.int64) * 7_000_000_019
+        assert np.array_equal(distinct(values), np.unique(values))
+        assert distinct(values).dtype == np.int64
+
+
 def test_shared_counts_equal_set_intersections() -> None:
     rng = random.Random(2)  # noqa: S311 - seeded test data
     for _ in range(30):

@@ -197,13 +197,3 @@ def test_product_gives_scipys_product_entries_in_its_order(monkeypatch, fallback
     assert len(data) == expected.nnz > 1000
     assert np.array_equal(indptr, expected.indptr) and np.array_equal(col, expected.indices)
     assert np.array_equal(data, expected.data)
-
-
-def test_distinct_is_numpys_unique():
-    from dedup.pairs import _distinct
-
-    rng = np.random.default_rng(5)
-    for size in (0, 1, 2, 1000):
-        values = rng.integers(0, 300, size).astype(np.int64) * 7_000_000_019
-        assert np.array_equal(_distinct(values), np.unique(values))
-        assert _distinct(values).dtype == np.int64
