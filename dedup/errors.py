@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 INTERRUPTED = "Interrupted; no output was written."  # what a Ctrl-C prints (exit 130)
+# Where str.splitlines cuts, written as escapes: a reason quotes input (field names, values),
+# and the error must stay one line.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 class DedupError(Exception):
@@ -21,14 +24,16 @@ class InputError(DedupError):
     Args:
         path: The file, or ``"<stdin>"``.
         line_no: 1-based line number where the record starts (0 when unknown).
-        reason: What is wrong, as a short sentence fragment.
+        reason: What is wrong, as a short sentence fragment (line breaks in it, such as in a
+            quoted field name, are shown as escapes).
     """
 
     def __init__(self, path: str | Path, line_no: int, reason: str) -> None:
         self.path = str(path)
         self.line_no = line_no
-        self.reason = reason
-        super().__init__(f"{self.path}:{line_no}: {reason}" if line_no else f"{path}: {reason}")
+        self.reason = reason.translate(_LINE_BREAKS)
+        where = f"{self.path}:{line_no}" if line_no else self.path
+        super().__init__(f"{where}: {self.reason}")
 
 
 class OutputError(DedupError):

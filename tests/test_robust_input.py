@@ -209,3 +209,12 @@ def test_folder_text_file_with_invalid_utf8_names_its_line(tmp_path):
     assert result.exit_code == 1
     # cp1258 (Windows Vietnamese) is not UTF-8: line 4, its first byte.
     assert result.stderr == f"Error: {folder}/a.txt:4: invalid UTF-8 at byte 0\n"
+
+
+def test_line_breaks_quoted_in_an_error_are_escaped(tmp_path):
+    # A CSV header field may hold a line break; the error that lists the fields stays one line.
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'"x\ny"\n{"id": \n')
+    result = invoke(["run", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {path}:3: missing 'text' field (available: x\\ny)\n"
