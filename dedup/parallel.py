@@ -155,8 +155,8 @@ def _clean_task(
     found_names = list(name_codes)
     if sent is not None:  # each string crosses once per process (dedup/sentrows.py)
         rows = distinct.copy()
-        is_name = np.flatnonzero(distinct >= offset)
-        rows[is_name] = sent.name_keys([found_names[c] for c in (distinct[is_name] - offset)])
+        names_at = np.flatnonzero(distinct >= offset)
+        rows[names_at] = sent.name_keys([found_names[c] for c in (distinct[names_at] - offset)])
         fresh = sent.fresh(rows)
         distinct = distinct[fresh]
     vocabulary = _strings(distinct, hasher.tokens(), found_names)

@@ -19,13 +19,44 @@ import numpy as np
 from .tfidf import Vocabulary
 
 
-def _grown(flags: np.ndarray, size: int, fill: bool | int) -> np.ndarray:
-    """``flags`` with at least ``size`` slots (doubled at least; new slots ``fill``)."""
-    if size <= len(flags):
-        return flags
-    grown = np.full(max(2 * len(flags), size), fill, dtype=flags.dtype)
-    grown[: len(flags)] = flags
-    return grown
+class _ByKey:
+    """Values by key (see the module docstring): token rows and name numbers, each grown as met.
+
+    Args:
+        fill: What a key not written yet reads as.
+        dtype: The values' type.
+    """
+
+    def __init__(self, fill: bool | int, dtype: type) -> None:
+        self.fill = fill
+        self.by_row = np.full(1024, fill, dtype=dtype)
+        self.by_name = np.full(1024, fill, dtype=dtype)
+
+    def read(self, keys: np.ndarray) -> np.ndarray:
+        """The value of each key (``fill`` for a key not written)."""
+        is_row = keys >= 0
+        rows, names = keys[is_row], ~keys[~is_row]
+        self.by_row = self._grown(self.by_row, rows)
+        self.by_name = self._grown(self.by_name, names)
+        values = np.empty(len(keys), dtype=self.by_row.dtype)
+        values[is_row], values[~is_row] = self.by_row[rows], self.by_name[names]
+        return values
+
+    def write(self, keys: np.ndarray, values: np.ndarray | bool | int) -> None:
+        """Set the value of each key (keys read before: the arrays hold them)."""
+        is_row = keys >= 0
+        values = np.broadcast_to(values, keys.shape)
+        self.by_row[keys[is_row]] = values[is_row]
+        self.by_name[~keys[~is_row]] = values[~is_row]
+
+    def _grown(self, table: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        """``table`` with a slot for each of ``indices`` (doubled at least; new slots ``fill``)."""
+        size = int(indices.max(initial=-1)) + 1
+        if size <= len(table):
+            return table
+        grown = np.full(max(2 * len(table), size), self.fill, dtype=table.dtype)
+        grown[: len(table)] = table
+        return grown
 
 
 class SentRows:
@@ -36,8 +67,7 @@ class SentRows:
     """
 
     def __init__(self) -> None:
-        self.sent = np.zeros(1024, dtype=bool)  # by token row
-        self.sent_names = np.zeros(1024, dtype=bool)  # by name number
+        self.sent = _ByKey(False, bool)
         self._names: defaultdict[str, int] = defaultdict(itertools.count().__next__)
 
     def name_keys(self, names: list[str]) -> np.ndarray:
@@ -47,14 +77,8 @@ class SentRows:
 
     def fresh(self, keys: np.ndarray) -> np.ndarray:
         """Whether each key's string is sent now (not sent before); marks them sent."""
-        tokens, names = keys[keys >= 0], ~keys[keys < 0]
-        self.sent = _grown(self.sent, int(tokens.max(initial=-1)) + 1, False)
-        self.sent_names = _grown(self.sent_names, int(names.max(initial=-1)) + 1, False)
-        fresh = np.empty(len(keys), dtype=bool)
-        fresh[keys >= 0] = ~self.sent[tokens]
-        fresh[keys < 0] = ~self.sent_names[names]
-        self.sent[tokens] = True
-        self.sent_names[names] = True
+        fresh = ~self.sent.read(keys)
+        self.sent.write(keys, True)
         return fresh
 
 
@@ -63,8 +87,7 @@ class RowIds:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        # worker -> vocabulary id by token row, and by name number (-1: not read)
-        self._ids: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._ids: dict[int, _ByKey] = {}  # worker -> vocabulary id by key (-1: not read)
 
     def ids(
         self, strings: list[str], rows: np.ndarray, fresh: np.ndarray, worker: int
@@ -81,18 +104,12 @@ class RowIds:
             return self.vocabulary.ids(strings)
         ids = np.empty(len(fresh), dtype=np.int32)
         ids[fresh] = self.vocabulary.ids(strings)
-        none = np.zeros(0, dtype=np.int32)
-        by_row, by_name = self._ids.get(worker, (none, none))
-        is_token = rows >= 0
-        tokens, names = rows[is_token], ~rows[~is_token]
-        by_row = _grown(by_row, int(tokens.max(initial=-1)) + 1, -1)
-        by_name = _grown(by_name, int(names.max(initial=-1)) + 1, -1)
-        known = np.empty(len(rows), dtype=np.int32)
-        known[is_token], known[~is_token] = by_row[tokens], by_name[names]
-        if (known[~fresh] < 0).any():
-            raise ValueError("a task names tokens sent in tasks this RowIds has not read")
-        ids[~fresh] = known[~fresh]
-        by_row[tokens[fresh[is_token]]] = ids[is_token][fresh[is_token]]
-        by_name[names[fresh[~is_token]]] = ids[~is_token][fresh[~is_token]]
-        self._ids[worker] = (by_row, by_name)
+        known = self._ids.get(worker)
+        if known is None:
+            known = self._ids[worker] = _ByKey(-1, np.int32)
+        old = known.read(rows)[~fresh]
+        if (old < 0).any():
+            raise ValueError("a task names strings sent in tasks this RowIds has not read")
+        ids[~fresh] = old
+        known.write(rows[fresh], ids[fresh])
         return ids
