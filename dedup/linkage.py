@@ -25,8 +25,10 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse as sp
 
+from . import compiled as compiled_kernels
 from .memory import release_freed_memory
 from .pairs import similar_pairs
+from .sparse_vectors import add, compiled_operations, dot
 from .strays import attach_strays
 
 __all__ = [
@@ -38,49 +40,8 @@ __all__ = [
 ]
 
 
-def _dot(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
-    """Dot product of two sparse vectors given as (sorted distinct indices, float64 values).
-
-    The shared indices are found by binary search of the shorter vector's in the longer's
-    (a cluster's vector grows with its members; a sort of both would cost both), in
-    increasing order, so the products are summed in the same order as ever.
-    """
-    short, long = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
-    if not len(long[0]):
-        return 0.0
-    at = np.searchsorted(long[0], short[0])
-    np.minimum(at, len(long[0]) - 1, out=at)  # past the end: the last index, smaller
-    in_short = np.flatnonzero(long[0][at] == short[0])
-    in_long = at[in_short]
-    in_a, in_b = (in_short, in_long) if short is a else (in_long, in_short)
-    return float(np.dot(a[1][in_a], b[1][in_b]))
-
-
-def _add(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple:
-    """Sum of two sparse vectors given as (sorted distinct indices, float64 values).
-
-    ``b``'s entries are added to ``a``'s shared ones and placed among them for the rest
-    (binary search, no sort of the union; the places are found once for the indices and the
-    values, as two ``np.insert`` calls would each find them).
-    """
-    at = np.searchsorted(a[0], b[0])
-    shared = a[0][np.minimum(at, len(a[0]) - 1)] == b[0] if len(a[0]) else at < 0
-    values = a[1].copy()
-    values[at[shared]] += b[1][shared]
-    new = np.flatnonzero(~shared)
-    if not len(new):
-        return a[0], values
-    slots = at[new] + np.arange(len(new))  # b's new entries in the union, in order
-    old = np.ones(len(a[0]) + len(new), dtype=bool)
-    old[slots] = False
-    indices = np.empty(len(old), dtype=a[0].dtype)
-    indices[slots], indices[old] = b[0][new], a[0]
-    sums = np.empty(len(old), dtype=values.dtype)
-    sums[slots], sums[old] = b[1][new], values
-    return indices, sums
-
-
 _RUN = 1 << 16  # pairs made Python objects at once
+_COMPILED_ROWS = 2_000  # linkages of this many rows or more use the compiled vector operations
 
 
 def _runs(*columns: np.ndarray) -> Iterator[list[list]]:
@@ -168,11 +129,15 @@ def average_link_labels(
 
     members: dict[int, list[int]] = {}
     data = matrix.data.astype(np.float64) if days is None else None  # widened once, read only
+    if n >= _COMPILED_ROWS and compiled_kernels.available():  # the same bits, faster
+        vector_dot, vector_add = compiled_operations()
+    else:
+        vector_dot, vector_add = dot, add
 
     def pair_sum(c: int, other: int) -> float:
         """Sum of the similarities across clusters ``c`` and ``other`` (no pair stored)."""
         if days is None:
-            return _dot(vector(c), vector(other))
+            return vector_dot(vector(c), vector(other))
         return _dated_sum(matrix, members.get(c, [c]), members.get(other, [other]), days, window)
 
     def vector(c: int) -> tuple[np.ndarray, np.ndarray]:
@@ -230,7 +195,7 @@ def average_link_labels(
         if days is None:
             # A cluster left with no neighbour never merges, nor is summed with, again.
             if neighbours[keep]:
-                vectors[keep] = _add(vector(keep), vector(gone))
+                vectors[keep] = vector_add(vector(keep), vector(gone))
             else:
                 vectors.pop(keep, None)
             vectors.pop(gone, None)

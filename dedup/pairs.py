@@ -20,6 +20,7 @@ Rows must be L2-normalized with non-negative entries (TF-IDF vectors).
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -27,6 +28,7 @@ from typing import TypeVar
 import numpy as np
 import scipy.sparse as sp
 
+from . import compiled as compiled_kernels
 from .hashsets import distinct
 from .kept_entries import (
     column_counts,
@@ -51,6 +53,8 @@ _BOUND_ROWS = 2_000  # rows whose float64 bounds are computed at once (the same 
 _THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
 _GROUPS = 8  # groups of rows whose pairs are sought with the postings of later rows only
 _ENTRIES = 1 << 22  # entries whose weights are cast to float64 at once (column maxima)
+_COMPILED_BUDGET = 1 << 26  # multiplications per chunk of rows of the compiled search
+_COMPILED_ENTRIES = 1 << 20  # the compiled search serves matrices of this many entries or more
 
 
 def used_columns(rows: sp.csr_matrix) -> sp.csr_matrix:
@@ -209,7 +213,11 @@ def _prefix_rows(
 
 
 def similar_pairs(
-    matrix: sp.csr_matrix, min_similarity: float, *, max_postings: int | None = None
+    matrix: sp.csr_matrix,
+    min_similarity: float,
+    *,
+    max_postings: int | None = None,
+    compiled: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of rows with cosine similarity at least ``min_similarity``.
 
@@ -223,6 +231,10 @@ def similar_pairs(
         matrix: L2-normalized, non-negative rows.
         min_similarity: Level in (0, 1].
         max_postings: Largest column (rows) searched; None searches every column.
+        compiled: Search with the compiled kernel (:func:`_compiled_pairs`; the same pairs
+            and bits, faster);
+            None does so when numba is installed and the matrix has at least
+            ``_COMPILED_ENTRIES`` entries (smaller ones are not worth loading numba).
 
     Returns:
         ``(first, second, similarity)``: row indices with ``first < second`` (sorted by
@@ -247,6 +259,14 @@ def similar_pairs(
         in_prefix = flags
         del kept, flags
     level = min_similarity - slack - _MARGIN
+    if compiled is None:
+        compiled = matrix.nnz >= _COMPILED_ENTRIES and compiled_kernels.available()
+    if compiled:
+        postings = np.diff(transposed.indptr)
+        chunks = _row_chunks(matrix, in_prefix, postings, _COMPILED_BUDGET)
+        return _compiled_pairs(
+            matrix, in_prefix, transposed, suffix_bound, level, min_similarity, chunks
+        )
     keys = _candidate_keys(matrix, in_prefix, transposed, suffix_bound, level)
     del transposed, in_prefix
     key = distinct(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
@@ -296,7 +316,7 @@ def _candidate_keys(
         later = col > row
         return distinct(row[later] * n + col[later])
 
-    chunks = _row_chunks(matrix, in_prefix, np.diff(transposed.indptr))
+    chunks = _row_chunks(matrix, in_prefix, np.diff(transposed.indptr), _PRODUCT_BUDGET)
     keys: list[np.ndarray] = []
     with ThreadPoolExecutor(_THREADS) as pool:
         for _, group in itertools.groupby(chunks, key=lambda c: c[0] * _GROUPS // max(n, 1)):
@@ -304,6 +324,62 @@ def _candidate_keys(
             transposed = drop_indices_below(transposed, group[0][0])
             keys += pool.map(candidates, group, itertools.repeat(transposed))
     return keys
+
+
+def _compiled_pairs(
+    matrix: sp.csr_matrix,
+    in_prefix: np.ndarray,
+    transposed: sp.csr_matrix,
+    suffix_bound: np.ndarray,
+    level: float,
+    min_similarity: float,
+    chunks: list[tuple[int, int]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`similar_pairs`' verified pairs from its prefix and postings, by the compiled kernel.
+
+    One compiled loop per row (:func:`dedup.kernels.search_rows`) sums the prefix products
+    into a dense accumulator as scipy's ``csr_matmat`` sums them, keeps the later rows whose
+    sum plus the row's suffix bound reaches the level, and verifies each against the row's
+    columns held as bits: no product matrix, pair keys or sort of them. The same pairs and
+    similarity bits as :func:`_candidate_keys` and its verification.
+
+    Args:
+        matrix: float32 CSR rows, sorted indices.
+        in_prefix: A flag per entry of ``matrix``: searched from its row.
+        transposed: The searched entries by column (CSR of the transpose, rows sorted).
+        suffix_bound: Per row, the most its unsearched entries add to a dot product.
+        level: A candidate's prefix sum plus its row's suffix bound must reach this.
+        min_similarity: A verified pair's similarity must reach this (0-1).
+        chunks: Row ranges, worked on in order (two threads); their pairs are concatenated.
+
+    Returns:
+        ``(first, second, similarity)`` sorted by ``first`` then ``second``.
+    """
+    from .kernels import search_rows
+
+    n = matrix.shape[0]
+    longest = int(np.diff(matrix.indptr).max(initial=0))
+    local = threading.local()
+
+    def work(chunk: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not hasattr(local, "seen"):  # one set of work arrays per thread, kept zeroed
+            local.accumulated = np.zeros(n, dtype=np.float32)
+            local.seen = np.zeros(n, dtype=np.bool_)
+            local.touched = np.empty(n, dtype=np.int64)
+            local.columns = np.zeros((matrix.shape[1] >> 6) + 1, dtype=np.uint64)
+            local.products = np.empty(max(longest, 1), dtype=np.float32)
+        return search_rows(
+            chunk[0], chunk[1], matrix.indptr, matrix.indices, matrix.data, in_prefix,
+            transposed.indptr, transposed.indices, transposed.data, suffix_bound,
+            level, min_similarity, local.accumulated, local.seen, local.touched,
+            local.columns, local.products,
+        )  # fmt: skip
+
+    parts = _in_threads(work, chunks)
+    return tuple(  # type: ignore[return-value]
+        np.concatenate([np.zeros(0, dtype=dtype), *(part[k] for part in parts)])
+        for k, dtype in enumerate((np.int64, np.int64, np.float64))
+    )
 
 
 def _product(
@@ -342,9 +418,9 @@ def _product(
 
 
 def _row_chunks(
-    matrix: sp.csr_matrix, in_prefix: np.ndarray, postings: np.ndarray
+    matrix: sp.csr_matrix, in_prefix: np.ndarray, postings: np.ndarray, budget: int
 ) -> list[tuple[int, int]]:
-    """Row ranges whose prefix products with the postings hold about ``_PRODUCT_BUDGET`` entries."""
+    """Row ranges whose prefix products with the postings hold about ``budget`` entries."""
     # Per row, the postings its prefix entries multiply (integers: exact in float64), as sums
     # of consecutive entries (no per-entry row array), a block of rows at a time.
     n, indptr = matrix.shape[0], matrix.indptr
@@ -356,9 +432,7 @@ def _row_chunks(
         before = np.zeros(end - begin + 1, dtype=np.int64)
         np.cumsum(multiplied, out=before[1:])
         work[start:stop] = np.diff(before[indptr[start : stop + 1] - begin])
-    bounds = np.searchsorted(
-        np.cumsum(work), np.arange(1, 1 + work.sum() // _PRODUCT_BUDGET) * _PRODUCT_BUDGET
-    )
+    bounds = np.searchsorted(np.cumsum(work), np.arange(1, 1 + work.sum() // budget) * budget)
     edges = sorted({0, n, *(int(b) + 1 for b in bounds)})
     edges = [e for e in edges if e <= n]
     return list(itertools.pairwise(edges))

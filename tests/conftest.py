@@ -8,7 +8,10 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -97,3 +100,18 @@ def hostile_records() -> list[dict[str, str]]:
     copy["text"] = records[0]["text"].replace("Putin", "<svg onload=alert(2)>Putin", 1)
     copy["date"] = "2015-11-20"
     return [*records, copy]
+
+
+def topical(seed, n=400, topics=40, own=8, common=30):
+    """Pair search input: rows of a topic's own rare columns (about 10 rows each) and of
+    common ones (about 240), L2-normalized float32."""
+    rng = np.random.default_rng(seed)
+    width = topics * own + common
+    dense = np.zeros((n, width), dtype=np.float32)
+    for row, topic in enumerate(rng.integers(0, topics, n)):
+        columns = topic * own + np.flatnonzero(rng.random(own) < 0.7)
+        dense[row, columns] = rng.random(len(columns)) + 0.2
+        dense[row, rng.integers(0, topics * own, 3)] += rng.random(3) * 0.5
+        columns = topics * own + np.flatnonzero(rng.random(common) < 0.6)
+        dense[row, columns] = rng.random(len(columns)) * 0.6
+    return normalize(sp.csr_matrix(dense))

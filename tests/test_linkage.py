@@ -8,6 +8,8 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.preprocessing import normalize
 
+import dedup.linkage as dedup_linkage
+from dedup import compiled
 from dedup.linkage import average_link_labels, dated_labels, similar_pairs, story_labels
 from dedup.normalize import normalize_text
 from dedup.shingle import tokenize
@@ -137,37 +139,6 @@ def test_large_story_events_use_the_graph_and_equal_the_dense_split(monkeypatch)
     assert graph.event_labels_.tolist() == dense.event_labels_.tolist()
 
 
-def reference_dot(a, b):
-    """The sort-based dot product the binary search replaced."""
-    _, i, j = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
-    return float(np.dot(a[1][i], b[1][j]))
-
-
-def reference_add(a, b):
-    """The sort-based sum the binary search replaced."""
-    indices, inverse = np.unique(np.concatenate([a[0], b[0]]), return_inverse=True)
-    values = np.bincount(inverse, weights=np.concatenate([a[1], b[1]]), minlength=len(indices))
-    return indices, values
-
-
-@pytest.mark.parametrize("seed", range(20))
-def test_sparse_dot_and_sum_equal_the_sort_based_ones_bit_for_bit(seed):
-    from dedup.linkage import _add, _dot
-
-    rng = np.random.default_rng(seed)
-    width = int(rng.integers(1, 400))
-
-    def vector():
-        indices = np.sort(rng.choice(width, int(rng.integers(0, width + 1)), replace=False))
-        return indices.astype(np.int32), rng.random(len(indices))
-
-    a, b = vector(), vector()
-    assert _dot(a, b) == reference_dot(a, b) == _dot(b, a)
-    got, expected = _add(a, b), reference_add(a, b)
-    assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
-    assert got[1].tobytes() == expected[1].tobytes()
-
-
 def test_pairs_in_any_order_give_the_same_labels():
     """The pairs' own distances are queued sorted: their given order cannot matter."""
     matrix = planted(3, 200)
@@ -179,18 +150,18 @@ def test_pairs_in_any_order_give_the_same_labels():
     assert partition(expected) == partition(dense_labels(matrix, 0.7))
 
 
-def test_sparse_vector_sum_places_new_entries_as_insert_would():
-    from dedup.linkage import _add
-
-    rng = np.random.default_rng(3)
-    for _ in range(200):
-        a_idx = np.sort(rng.choice(50, rng.integers(0, 20), replace=False)).astype(np.int32)
-        b_idx = np.sort(rng.choice(50, rng.integers(0, 20), replace=False)).astype(np.int32)
-        a, b = (a_idx, rng.random(len(a_idx))), (b_idx, rng.random(len(b_idx)))
-        dense = np.zeros(50)
-        np.add.at(dense, a_idx, a[1])
-        np.add.at(dense, b_idx, b[1])
-        indices, values = _add(a, b)
-        assert indices.dtype == np.int32
-        assert indices.tolist() == sorted(set(a_idx.tolist()) | set(b_idx.tolist()))
-        assert np.array_equal(values, dense[indices])  # one addition per shared index
+@pytest.mark.skipif(not compiled.available(), reason="numba (the fast extra) is not installed")
+def test_compiled_vector_operations_give_the_same_labels(monkeypatch):
+    matrix = planted(5, 600)
+    pairs = similar_pairs(matrix, 0.5)
+    calls = []
+    operations = dedup_linkage.compiled_operations
+    monkeypatch.setattr(
+        dedup_linkage, "compiled_operations", lambda: calls.append(1) or operations()
+    )
+    expected = average_link_labels(matrix, pairs, 0.5)
+    assert calls == []  # a small linkage: numpy's operations
+    monkeypatch.setattr(dedup_linkage, "_COMPILED_ROWS", 10)
+    assert average_link_labels(matrix, pairs, 0.5).tolist() == expected.tolist()
+    assert calls == [1]
+    assert 1 < len(set(expected.tolist())) < 600

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import topical
 from sklearn.preprocessing import normalize
 
 import dedup.kept_entries
@@ -62,20 +63,6 @@ def test_suffix_is_the_common_columns_and_stays_under_the_bound(monkeypatch, see
     prefix = _prefix_rows(matrix, in_prefix, 0, matrix.shape[0])
     assert prefix.nnz == in_prefix.sum()
     assert np.array_equal(prefix.toarray(), np.where(suffix.toarray() > 0, 0, matrix.toarray()))
-
-
-def topical(seed, n=400, topics=40, own=8, common=30):
-    """Rows of a topic's own rare columns (about 10 rows each) and of common ones (about 240)."""
-    rng = np.random.default_rng(seed)
-    width = topics * own + common
-    dense = np.zeros((n, width), dtype=np.float32)
-    for row, topic in enumerate(rng.integers(0, topics, n)):
-        columns = topic * own + np.flatnonzero(rng.random(own) < 0.7)
-        dense[row, columns] = rng.random(len(columns)) + 0.2
-        dense[row, rng.integers(0, topics * own, 3)] += rng.random(3) * 0.5
-        columns = topics * own + np.flatnonzero(rng.random(common) < 0.6)
-        dense[row, columns] = rng.random(len(columns)) * 0.6
-    return normalize(sp.csr_matrix(dense))
 
 
 @pytest.mark.parametrize("seed", range(3))

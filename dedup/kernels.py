@@ -1,0 +1,227 @@
+"""The compiled kernels (numba): import this module only when :func:`dedup.compiled.available`.
+
+Each kernel gives the bits its numpy twin gives (the tests compare them). Compiled on first
+use and cached beside this module (module-level functions only: numba cannot cache closures).
+"""
+
+import numba
+import numpy as np
+
+_jit = numba.njit(nogil=True, cache=True)  # no Python objects; the GIL released; cached
+
+
+@_jit
+def _block_sum(values, start, count):  # pragma: no cover - compiled
+    """Numpy's pairwise sum of at most 128 values (``count`` at least 1): see below."""
+    if count < 8:
+        total = values[start]
+        for i in range(1, count):
+            total += values[start + i]
+        return total
+    r0, r1 = values[start], values[start + 1]
+    r2, r3 = values[start + 2], values[start + 3]
+    r4, r5 = values[start + 4], values[start + 5]
+    r6, r7 = values[start + 6], values[start + 7]
+    i = 8
+    while i < count - count % 8:
+        at = start + i
+        r0 += values[at]
+        r1 += values[at + 1]
+        r2 += values[at + 2]
+        r3 += values[at + 3]
+        r4 += values[at + 4]
+        r5 += values[at + 5]
+        r6 += values[at + 6]
+        r7 += values[at + 7]
+        i += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < count:
+        total += values[start + i]
+        i += 1
+    return total
+
+
+@_jit
+def pairwise_sum(values, start, count):  # pragma: no cover - compiled
+    """Numpy's pairwise sum of ``values[start:start + count]``, compiled (the same bits).
+
+    The sum ``np.add.reduce`` (``values.sum()``) makes of a contiguous float array: below 8
+    values one after another; up to 128 in 8 running sums then combined as a tree; past
+    that, the two halves (the first a multiple of 8 long) summed so and added. ``count`` at
+    least 1; the sum has the values' float type. Written without recursion: numba's cache
+    of a recursive function crashes when loaded.
+    """
+    if count <= 128:
+        return _block_sum(values, start, count)
+    # The halving tree in post-order: a stack of ranges (with how many halves are done) and
+    # a stack of the sums of finished ranges. Depth at most 64: the ranges halve.
+    starts = np.empty(64, dtype=np.int64)
+    counts = np.empty(64, dtype=np.int64)
+    done = np.zeros(64, dtype=np.int64)
+    sums = np.empty(64, dtype=values.dtype)
+    depth, finished = 1, 0
+    starts[0], counts[0], done[0] = start, count, 0
+    while depth:
+        top = depth - 1
+        low, size = starts[top], counts[top]
+        half = size // 2
+        half -= half % 8
+        if size <= 128:
+            sums[finished] = _block_sum(values, low, size)
+            finished += 1
+            depth -= 1
+        elif done[top] == 0:
+            done[top] = 1
+            starts[depth], counts[depth], done[depth] = low, half, 0
+            depth += 1
+        elif done[top] == 1:
+            done[top] = 2
+            starts[depth], counts[depth], done[depth] = low + half, size - half, 0
+            depth += 1
+        else:
+            finished -= 1
+            sums[finished - 1] = sums[finished - 1] + sums[finished]
+            depth -= 1
+    return sums[0]
+
+
+@_jit
+def search_rows(  # pragma: no cover - compiled
+    start, stop, indptr, indices, data, in_prefix, t_indptr, t_indices, t_data,
+    suffix_bound, level, min_similarity, accumulated, seen, touched, columns, products,
+):  # fmt: skip
+    """Pairs ``(first, second, similarity)`` of rows ``start`` to ``stop`` (first < second)."""
+    first = np.empty(1024, dtype=np.int64)
+    second = np.empty(1024, dtype=np.int64)
+    similarity = np.empty(1024, dtype=np.float64)
+    found = 0
+    for row in range(start, stop):
+        count = 0
+        for entry in range(indptr[row], indptr[row + 1]):
+            if not in_prefix[entry]:
+                continue
+            weight = data[entry]
+            column = indices[entry]
+            low, high = t_indptr[column], t_indptr[column + 1]
+            while low < high:  # the column's first posting of a later row
+                middle = (low + high) // 2
+                if t_indices[middle] <= row:
+                    low = middle + 1
+                else:
+                    high = middle
+            for posting in range(low, t_indptr[column + 1]):
+                other = t_indices[posting]
+                if not seen[other]:
+                    seen[other] = True
+                    touched[count] = other
+                    count += 1
+                accumulated[other] += weight * t_data[posting]
+        # The candidates: scipy's product keeps no zero sums; its bound is float64.
+        candidates = 0
+        for k in range(count):
+            other = touched[k]
+            product_sum = accumulated[other]
+            accumulated[other] = 0.0
+            seen[other] = False
+            if product_sum != 0 and suffix_bound[row] + np.float64(product_sum) >= level:
+                touched[candidates] = other
+                candidates += 1
+        if candidates == 0:
+            continue
+        begin, end = indptr[row], indptr[row + 1]
+        for entry in range(begin, end):  # the row's columns as bits (a few cache lines)
+            column = indices[entry]
+            columns[column >> 6] |= np.uint64(1) << np.uint64(column & 63)
+        for other in np.sort(touched[:candidates]):
+            # The shared columns' products in column order: the other row's columns
+            # tested against the bits, the row's entry of a shared one found by walking on.
+            shared = 0
+            at = begin
+            for entry in range(indptr[other], indptr[other + 1]):
+                column = indices[entry]
+                if not (columns[column >> 6] >> np.uint64(column & 63)) & np.uint64(1):
+                    continue
+                while indices[at] < column:
+                    at += 1
+                product = data[at] * data[entry]
+                if product != 0:  # scipy's element-wise product keeps no zeros
+                    products[shared] = product
+                    shared += 1
+            # np.add.reduceat: the first value plus the pairwise sum of the rest.
+            total = products[0] if shared else np.float32(0.0)
+            if shared > 1:
+                total += pairwise_sum(products, 1, shared - 1)
+            if np.float64(total) < min_similarity:
+                continue
+            if found == len(first):  # full: twice the room
+                first = np.concatenate((first, np.empty_like(first)))
+                second = np.concatenate((second, np.empty_like(second)))
+                similarity = np.concatenate((similarity, np.empty_like(similarity)))
+            first[found], second[found], similarity[found] = row, other, total
+            found += 1
+        for entry in range(begin, end):
+            columns[indices[entry] >> 6] = 0
+    return first[:found], second[:found], similarity[:found]
+
+
+@_jit
+def shared_products(short_indices, short_values, long_indices, long_values):
+    """The products of the shared entries, in increasing index order."""
+    products = np.empty(len(short_indices), dtype=np.float64)
+    count, low, end = 0, 0, len(long_indices)
+    for k in range(len(short_indices)):
+        index = short_indices[k]
+        high = end
+        while low < high:  # the first of the longer's indices not below ``index``
+            middle = (low + high) // 2
+            if long_indices[middle] < index:
+                low = middle + 1
+            else:
+                high = middle
+        if low == end:
+            break
+        if long_indices[low] == index:
+            products[count] = short_values[k] * long_values[low]
+            count += 1
+    return products, count
+
+
+@_jit
+def sparse_dot(a_indices, a_values, b_indices, b_values):  # pragma: no cover - compiled
+    """:func:`dedup.sparse_vectors.dot` of ``(a_indices, a_values)`` and ``(b_indices, ...)``."""
+    if len(a_indices) <= len(b_indices):
+        products, count = shared_products(a_indices, a_values, b_indices, b_values)
+    else:
+        products, count = shared_products(b_indices, b_values, a_indices, a_values)
+    return pairwise_sum(products, 0, count) if count else 0.0
+
+
+@_jit
+def sparse_add(a_indices, a_values, b_indices, b_values):  # pragma: no cover - compiled
+    """:func:`dedup.sparse_vectors.add` of two vectors, by a merge of their indices."""
+    total = len(a_indices) + len(b_indices)
+    i = j = 0
+    while i < len(a_indices) and j < len(b_indices):  # count the shared indices
+        if a_indices[i] < b_indices[j]:
+            i += 1
+        elif b_indices[j] < a_indices[i]:
+            j += 1
+        else:
+            total -= 1
+            i += 1
+            j += 1
+    indices = np.empty(total, dtype=a_indices.dtype)
+    values = np.empty(total, dtype=np.float64)
+    i = j = 0
+    for k in range(total):
+        if j == len(b_indices) or (i < len(a_indices) and a_indices[i] < b_indices[j]):
+            indices[k], values[k] = a_indices[i], a_values[i]
+            i += 1
+        elif i == len(a_indices) or b_indices[j] < a_indices[i]:
+            indices[k], values[k] = b_indices[j], b_values[j]
+            j += 1
+        else:
+            indices[k], values[k] = a_indices[i], a_values[i] + b_values[j]
+            i += 1
+            j += 1
+    return indices, values

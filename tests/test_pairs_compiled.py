@@ -1,0 +1,75 @@
+"""The compiled pair search gives the scipy search's pairs and similarities, bit for bit."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import topical
+from sklearn.preprocessing import normalize
+
+import dedup.compiled
+import dedup.pairs
+from dedup.pairs import similar_pairs
+
+pytest.importorskip("numba")
+
+
+def assert_same(expected, got):
+    assert len(expected[0]) > 0
+    for a, b in zip(expected, got, strict=True):
+        assert a.dtype == b.dtype
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("max_postings", [None, 40])
+@pytest.mark.parametrize("level", [0.3, 0.6])
+def test_compiled_search_is_the_scipy_search(monkeypatch, seed, max_postings, level):
+    matrix = topical(seed)
+    expected = similar_pairs(matrix, level, max_postings=max_postings, compiled=False)
+    assert_same(expected, similar_pairs(matrix, level, max_postings=max_postings, compiled=True))
+    monkeypatch.setattr(dedup.pairs, "_COMPILED_BUDGET", 500)  # many chunks on two threads
+    assert_same(expected, similar_pairs(matrix, level, max_postings=max_postings, compiled=True))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_long_shared_rows_are_summed_as_numpy_sums_them(seed):
+    """Pairs sharing 1 to 2,000 columns: numpy's pairwise sum of float32, every branch of it."""
+    rng = np.random.default_rng(seed)
+    width = 2500
+    base = rng.random(width).astype(np.float32) ** 4  # skewed weights: rounding shows
+    rows = []
+    for shared in (1, 5, 8, 9, 16, 100, 128, 129, 130, 257, 1000, 2000):
+        for _ in range(3):
+            row = np.zeros(width, dtype=np.float32)
+            columns = rng.choice(width, shared, replace=False)
+            row[columns] = base[columns] * (1 + 0.01 * rng.random(shared).astype(np.float32))
+            rows.append(row)
+    matrix = normalize(sp.csr_matrix(np.array(rows)))
+    expected = similar_pairs(matrix, 0.05, compiled=False)
+    assert len(expected[0]) > 100
+    assert_same(expected, similar_pairs(matrix, 0.05, compiled=True))
+
+
+def test_empty_rows_and_no_pairs():
+    matrix = sp.vstack([topical(0, n=50), sp.csr_matrix((20, 350), dtype=np.float32)]).tocsr()
+    expected = similar_pairs(matrix, 0.5, compiled=False)
+    assert_same(expected, similar_pairs(matrix, 0.5, compiled=True))
+    lonely = normalize(sp.identity(30, dtype=np.float32, format="csr"))
+    nothing = similar_pairs(lonely, 0.5, compiled=True)
+    assert [len(x) for x in nothing] == [0, 0, 0]
+    assert [x.dtype for x in nothing] == [np.int64, np.int64, np.float64]
+
+
+def test_large_matrices_take_the_compiled_search_when_numba_is_installed(monkeypatch):
+    calls = []
+    search = dedup.pairs._compiled_pairs
+    monkeypatch.setattr(dedup.pairs, "_compiled_pairs", lambda *a: calls.append(1) or search(*a))
+    matrix = topical(0)
+    similar_pairs(matrix, 0.5)
+    assert calls == []  # small: scipy's search, numba not even loaded for it
+    monkeypatch.setattr(dedup.pairs, "_COMPILED_ENTRIES", matrix.nnz)
+    similar_pairs(matrix, 0.5)
+    assert calls == [1]
+    monkeypatch.setattr(dedup.compiled, "available", lambda: False)
+    similar_pairs(matrix, 0.5)
+    assert calls == [1]  # without numba: scipy's search
