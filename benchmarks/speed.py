@@ -341,6 +341,8 @@ def main(argv: list[str] | None = None) -> None:
         paths = [corpus_path(n, args.seed, args.cache, args.real) for n in sizes]
         print(json.dumps(cluster_scaling(paths, args.repeat, args.jobs)), flush=True)
         return
+    from dedup import compiled
+
     for n in sizes:
         path = corpus_path(n, args.seed, args.cache, args.real)
         texts = []
@@ -358,6 +360,7 @@ def main(argv: list[str] | None = None) -> None:
             "articles": n,
             "seed": args.seed,
             "jobs": args.jobs,
+            "compiled_kernels": compiled.available(),  # the fast extra (numba) installed
             "dedup_seconds": run["seconds"],
             "dedup_articles_per_s": round(n / run["seconds"], 1),
             "peak_rss_mb": run["peak_rss_mb"],

@@ -43,7 +43,7 @@ from .background import pair_similarities as _pair_similarities
 from .background import two_group_split as two_group_split  # patched by name in tests
 from .blocks import block_pairs, connected_blocks, map_blocks, pairs_by_block
 from .config import ClusterConfig
-from .linkage import average_link_labels, dated_labels, story_pairs
+from .linkage import average_link_labels, dated_labels, story_pairs, use_compiled
 from .pairs import used_columns
 from .splits import blocks_typical_rows, dense_similarity, split_merged
 from .strays import attach_strays, dense_pairs
@@ -208,6 +208,7 @@ class EventStoryClusterer:
         )
         self._background = 0.0 if similarities is None else _median_spread(similarities)[0]
         self._published_days = np.array([_days(p) for p in published], dtype=np.float64)
+        self._compiled = use_compiled(n)  # decided by the corpus: its blocks are small
         # Stories: exact average link over the graph of close pairs (dedup/linkage.py), each
         # connected block of it apart (dedup/blocks.py), so no dense matrix spans more than
         # one story; events: inside each story. A row in no block is a story of its own.
@@ -238,7 +239,9 @@ class EventStoryClusterer:
         """A story label per row of one block (its rows ascending, its pairs), before any split."""
         rows, pairs = task
         local = block_pairs(rows, pairs)
-        labels = average_link_labels(self.matrix_[rows], local, self.story_threshold_)
+        labels = average_link_labels(
+            self.matrix_[rows], local, self.story_threshold_, compiled=self._compiled
+        )
         return attach_strays(labels, *local) if self.config.attach_strays else labels
 
     def _block_events(

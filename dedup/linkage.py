@@ -41,7 +41,16 @@ __all__ = [
 
 
 _RUN = 1 << 16  # pairs made Python objects at once
-_COMPILED_ROWS = 2_000  # linkages of this many rows or more use the compiled vector operations
+_COMPILED_ROWS = 5_000  # corpora of this many rows or more use the compiled vector operations
+
+
+def use_compiled(rows: int) -> bool:
+    """Whether linkages of a corpus of ``rows`` rows use the compiled vector operations.
+
+    They give the same bits as numpy's (:mod:`dedup.sparse_vectors`); below ``_COMPILED_ROWS``
+    loading numba (about a second) costs more than they save, and without it they are absent.
+    """
+    return rows >= _COMPILED_ROWS and compiled_kernels.available()
 
 
 def _runs(*columns: np.ndarray) -> Iterator[list[list]]:
@@ -81,6 +90,7 @@ def average_link_labels(
     *,
     days: np.ndarray | None = None,
     window: float = 0.0,
+    compiled: bool | None = None,
 ) -> np.ndarray:
     """Flat average-link clusters of the rows, cut at cosine distance ``threshold``.
 
@@ -96,6 +106,9 @@ def average_link_labels(
             than ``window`` days apart are unrelated (similarity 0, as the dense event
             distances make them), and ``pairs`` must hold no such pair.
         window: Days (more than 0 when ``days`` is given).
+        compiled: Sum cluster vectors with the compiled operations (the same labels);
+            None decides by the rows given (:func:`use_compiled`). The blocks of a large
+            corpus are small: their caller decides by the corpus.
 
     Returns:
         A label per row: the smallest row index of its cluster.
@@ -129,7 +142,7 @@ def average_link_labels(
 
     members: dict[int, list[int]] = {}
     data = matrix.data.astype(np.float64) if days is None else None  # widened once, read only
-    if n >= _COMPILED_ROWS and compiled_kernels.available():  # the same bits, faster
+    if use_compiled(n) if compiled is None else compiled:  # the same bits, faster
         vector_dot, vector_add = compiled_operations()
     else:
         vector_dot, vector_add = dot, add

@@ -161,7 +161,9 @@ def test_compiled_vector_operations_give_the_same_labels(monkeypatch):
     )
     expected = average_link_labels(matrix, pairs, 0.5)
     assert calls == []  # a small linkage: numpy's operations
+    assert average_link_labels(matrix, pairs, 0.5, compiled=True).tolist() == expected.tolist()
+    assert calls == [1]
     monkeypatch.setattr(dedup_linkage, "_COMPILED_ROWS", 10)
     assert average_link_labels(matrix, pairs, 0.5).tolist() == expected.tolist()
-    assert calls == [1]
+    assert calls == [1, 1]
     assert 1 < len(set(expected.tolist())) < 600
