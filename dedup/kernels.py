@@ -225,3 +225,53 @@ def sparse_add(a_indices, a_values, b_indices, b_values):  # pragma: no cover - 
             i += 1
             j += 1
     return indices, values
+
+
+@_jit
+def fill_postings(indptr, indices, data, kept, filled, rows, values):  # pragma: no cover
+    """:func:`dedup.kept_entries.kept_transpose`'s postings, filled in one pass.
+
+    Each kept entry, in row order, goes to its column's next place (``filled``, advanced):
+    its row to ``rows``, its value to ``values``.
+    """
+    for row in range(len(indptr) - 1):
+        for entry in range(indptr[row], indptr[row + 1]):
+            if kept[entry]:
+                column = indices[entry]
+                place = filled[column]
+                rows[place] = row
+                values[place] = data[entry]
+                filled[column] = place + 1
+
+
+@_jit
+def mask_rows(
+    indptr, indices, data, rank, column_max, level, in_prefix, suffix_bound
+):  # pragma: no cover - compiled
+    """:func:`dedup.pairs._mask_rows` of the rows of ``indptr`` (one block), the same bits.
+
+    Per row, its entries by rank (most common column first); the float64 running sums of
+    their squares and of their weights times their column's largest weight are the block's
+    (one sum over all its rows, from 0.0) minus its value at the row's start, as the numpy
+    code makes them. Entries whose bound (the smaller sum, square-rooted for the squares)
+    stays under ``level`` are cleared from ``in_prefix`` (block positions); ``suffix_bound``
+    gets each row's largest such bound (0.0 if none).
+    """
+    squares = weights = 0.0
+    for row in range(len(indptr) - 1):
+        begin, end = indptr[row], indptr[row + 1]
+        if begin == end:
+            continue
+        order = np.argsort(rank[indices[begin:end]])
+        row_squares, row_weights = squares, weights  # the block's sums at the row's start
+        largest = 0.0
+        for k in range(end - begin):
+            entry = begin + order[k]
+            value = np.float64(data[entry])
+            squares += value * value
+            weights += value * column_max[indices[entry]]
+            bound = min(np.sqrt(squares - row_squares), weights - row_weights)
+            if bound < level:
+                in_prefix[entry] = False
+                largest = max(largest, bound)
+        suffix_bound[row] = largest

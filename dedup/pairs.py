@@ -53,7 +53,7 @@ _BOUND_ROWS = 2_000  # rows whose float64 bounds are computed at once (the same 
 _THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
 _GROUPS = 8  # groups of rows whose pairs are sought with the postings of later rows only
 _ENTRIES = 1 << 22  # entries whose weights are cast to float64 at once (column maxima)
-_COMPILED_BUDGET = 1 << 26  # multiplications per chunk of rows of the compiled search
+_COMPILED_CHUNKS = 128  # chunks of rows of the compiled search (of about equal entries)
 _COMPILED_ENTRIES = 1 << 20  # the compiled search serves matrices of this many entries or more
 
 
@@ -112,8 +112,13 @@ def _segment_cumsum(
     return sums, carry
 
 
-def prefix_mask(matrix: sp.csr_matrix, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
+def prefix_mask(
+    matrix: sp.csr_matrix, min_similarity: float, *, compiled: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Flag each row's indexed prefix and bound what its suffix can add to a dot product.
+
+    With ``compiled`` (numba installed), each block of rows is one compiled loop
+    (:func:`dedup.kernels.mask_rows`), with the same result.
 
     Returns:
         ``(in_prefix, suffix_bound)``: a boolean per entry of ``matrix`` (in its CSR order),
@@ -137,6 +142,15 @@ def prefix_mask(matrix: sp.csr_matrix, min_similarity: float) -> tuple[np.ndarra
     for start in range(0, n, _SPLIT_ROWS):
         stop = min(start + _SPLIT_ROWS, n)
         begin, end = matrix.indptr[start], matrix.indptr[stop]
+        if compiled:
+            from .kernels import mask_rows
+
+            indptr = (matrix.indptr[start : stop + 1] - begin).astype(np.int64)
+            mask_rows(
+                indptr, matrix.indices[begin:end], matrix.data[begin:end], rank, column_max,
+                min_similarity - _MARGIN, in_prefix[begin:end], suffix_bound[start:stop],
+            )  # fmt: skip
+            continue
         suffix_bound[start:stop] = _mask_rows(
             matrix, (start, stop), rank, column_max[by_rank], min_similarity, in_prefix[begin:end]
         )
@@ -250,20 +264,23 @@ def similar_pairs(
         searched, slack = kept_entries(matrix, kept), min_similarity / 4
     # Half the level may stay unindexed: a pair must then share indexed columns worth at least
     # the other half, which keeps the candidates few.
-    in_prefix, suffix_bound = prefix_mask(searched, min_similarity / 2)
+    if compiled is None:
+        compiled = matrix.nnz >= _COMPILED_ENTRIES and compiled_kernels.available()
+    in_prefix, suffix_bound = prefix_mask(searched, min_similarity / 2, compiled=compiled)
     del searched
-    transposed = matrix.T.tocsr() if kept is None else kept_transpose(matrix, kept)
+    transposed = (
+        matrix.T.tocsr() if kept is None else kept_transpose(matrix, kept, compiled=compiled)
+    )
     if kept is not None:  # flags of the searched entries -> flags of the matrix's entries
         flags = np.zeros(matrix.nnz, dtype=bool)
         flags[kept] = in_prefix
         in_prefix = flags
         del kept, flags
     level = min_similarity - slack - _MARGIN
-    if compiled is None:
-        compiled = matrix.nnz >= _COMPILED_ENTRIES and compiled_kernels.available()
     if compiled:
-        postings = np.diff(transposed.indptr)
-        chunks = _row_chunks(matrix, in_prefix, postings, _COMPILED_BUDGET)
+        cuts = np.linspace(0, matrix.nnz, _COMPILED_CHUNKS + 1)[1:-1]
+        edges = sorted({0, n, *np.searchsorted(matrix.indptr, cuts).tolist()})
+        chunks = list(itertools.pairwise(edges))
         return _compiled_pairs(
             matrix, in_prefix, transposed, suffix_bound, level, min_similarity, chunks
         )
@@ -316,7 +333,7 @@ def _candidate_keys(
         later = col > row
         return distinct(row[later] * n + col[later])
 
-    chunks = _row_chunks(matrix, in_prefix, np.diff(transposed.indptr), _PRODUCT_BUDGET)
+    chunks = _row_chunks(matrix, in_prefix, np.diff(transposed.indptr))
     keys: list[np.ndarray] = []
     with ThreadPoolExecutor(_THREADS) as pool:
         for _, group in itertools.groupby(chunks, key=lambda c: c[0] * _GROUPS // max(n, 1)):
@@ -418,9 +435,9 @@ def _product(
 
 
 def _row_chunks(
-    matrix: sp.csr_matrix, in_prefix: np.ndarray, postings: np.ndarray, budget: int
+    matrix: sp.csr_matrix, in_prefix: np.ndarray, postings: np.ndarray
 ) -> list[tuple[int, int]]:
-    """Row ranges whose prefix products with the postings hold about ``budget`` entries."""
+    """Row ranges whose prefix products with the postings hold about ``_PRODUCT_BUDGET`` entries."""
     # Per row, the postings its prefix entries multiply (integers: exact in float64), as sums
     # of consecutive entries (no per-entry row array), a block of rows at a time.
     n, indptr = matrix.shape[0], matrix.indptr
@@ -432,7 +449,9 @@ def _row_chunks(
         before = np.zeros(end - begin + 1, dtype=np.int64)
         np.cumsum(multiplied, out=before[1:])
         work[start:stop] = np.diff(before[indptr[start : stop + 1] - begin])
-    bounds = np.searchsorted(np.cumsum(work), np.arange(1, 1 + work.sum() // budget) * budget)
+    bounds = np.searchsorted(
+        np.cumsum(work), np.arange(1, 1 + work.sum() // _PRODUCT_BUDGET) * _PRODUCT_BUDGET
+    )
     edges = sorted({0, n, *(int(b) + 1 for b in bounds)})
     edges = [e for e in edges if e <= n]
     return list(itertools.pairwise(edges))

@@ -100,8 +100,11 @@ def test_chunked_search_finds_every_pair_the_bound_promises(monkeypatch, seed):
         assert np.allclose(found, similarity[first, second], atol=1e-6)
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("seed", range(3))
-def test_kept_transpose_is_scipys_transpose_of_the_kept_entries(monkeypatch, seed):
+def test_kept_transpose_is_scipys_transpose_of_the_kept_entries(monkeypatch, seed, compiled):
+    if compiled:
+        pytest.importorskip("numba")
     # Empty rows, and a block of rows with no kept entry, among the others.
     parts = [planted(seed, 150), sp.csr_matrix((50, 60)), planted(seed + 1, 150)]
     matrix = sp.csr_matrix(sp.vstack(parts), dtype=np.float32)
@@ -109,7 +112,7 @@ def test_kept_transpose_is_scipys_transpose_of_the_kept_entries(monkeypatch, see
     kept[matrix.indptr[100] : matrix.indptr[140]] = False
     monkeypatch.setattr(dedup.kept_entries, "_TRANSPOSE_ROWS", 37)  # several blocks of rows
     expected = kept_entries(matrix, kept).T.tocsr()
-    built = kept_transpose(matrix, kept)
+    built = kept_transpose(matrix, kept, compiled=compiled)
     assert built.shape == expected.shape
     for name in ("indptr", "indices", "data"):
         assert np.array_equal(getattr(built, name), getattr(expected, name)), name

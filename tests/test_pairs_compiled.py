@@ -8,7 +8,7 @@ from sklearn.preprocessing import normalize
 
 import dedup.compiled
 import dedup.pairs
-from dedup.pairs import similar_pairs
+from dedup.pairs import prefix_mask, similar_pairs
 
 pytest.importorskip("numba")
 
@@ -27,7 +27,7 @@ def test_compiled_search_is_the_scipy_search(monkeypatch, seed, max_postings, le
     matrix = topical(seed)
     expected = similar_pairs(matrix, level, max_postings=max_postings, compiled=False)
     assert_same(expected, similar_pairs(matrix, level, max_postings=max_postings, compiled=True))
-    monkeypatch.setattr(dedup.pairs, "_COMPILED_BUDGET", 500)  # many chunks on two threads
+    monkeypatch.setattr(dedup.pairs, "_COMPILED_CHUNKS", 1000)  # chunks of 0 to 2 rows
     assert_same(expected, similar_pairs(matrix, level, max_postings=max_postings, compiled=True))
 
 
@@ -73,3 +73,17 @@ def test_large_matrices_take_the_compiled_search_when_numba_is_installed(monkeyp
     monkeypatch.setattr(dedup.compiled, "available", lambda: False)
     similar_pairs(matrix, 0.5)
     assert calls == [1]  # without numba: scipy's search
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("level", [0.1, 0.3])
+def test_compiled_prefix_mask_is_numpys(monkeypatch, seed, level):
+    """The same flags and bounds, bit for bit, with blocks and runs of rows and empty rows."""
+    matrix = sp.vstack([topical(seed), sp.csr_matrix((5, 350)), topical(seed + 1)]).tocsr()
+    monkeypatch.setattr(dedup.pairs, "_SPLIT_ROWS", 170)  # blocks: the sums restart in each
+    monkeypatch.setattr(dedup.pairs, "_BOUND_ROWS", 30)  # runs: the sums carry across
+    expected = prefix_mask(matrix, level)
+    got = prefix_mask(matrix, level, compiled=True)
+    assert 0 < expected[0].sum() < matrix.nnz
+    assert np.array_equal(expected[0], got[0])
+    assert expected[1].tobytes() == got[1].tobytes()
