@@ -245,10 +245,10 @@ def similar_pairs(
         matrix: L2-normalized, non-negative rows.
         min_similarity: Level in (0, 1].
         max_postings: Largest column (rows) searched; None searches every column.
-        compiled: Search with the compiled kernel (:func:`_compiled_pairs`; the same pairs
-            and bits, faster);
-            None does so when numba is installed and the matrix has at least
-            ``_COMPILED_ENTRIES`` entries (smaller ones are not worth loading numba).
+        compiled: Search with the compiled kernels (:func:`_compiled_pairs`: the same pairs
+            and bits, faster; needs numba). None does so when numba is installed and the
+            matrix has at least ``_COMPILED_ENTRIES`` entries (smaller ones are not worth
+            loading numba).
 
     Returns:
         ``(first, second, similarity)``: row indices with ``first < second`` (sorted by
