@@ -86,6 +86,18 @@ def pairwise_sum(values, start, count):  # pragma: no cover - compiled
 
 
 @_jit
+def _first_at_least(values, low, high, target):  # pragma: no cover - compiled
+    """The first place in ``values[low:high]`` (sorted) whose value is ``target`` or more."""
+    while low < high:
+        middle = (low + high) // 2
+        if values[middle] < target:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+@_jit
 def search_rows(  # pragma: no cover - compiled
     start, stop, indptr, indices, data, in_prefix, t_indptr, t_indices, t_data,
     suffix_bound, level, min_similarity, accumulated, seen, touched, columns, products,
@@ -102,14 +114,9 @@ def search_rows(  # pragma: no cover - compiled
                 continue
             weight = data[entry]
             column = indices[entry]
-            low, high = t_indptr[column], t_indptr[column + 1]
-            while low < high:  # the column's first posting of a later row
-                middle = (low + high) // 2
-                if t_indices[middle] <= row:
-                    low = middle + 1
-                else:
-                    high = middle
-            for posting in range(low, t_indptr[column + 1]):
+            end = t_indptr[column + 1]
+            later = _first_at_least(t_indices, t_indptr[column], end, row + 1)
+            for posting in range(later, end):
                 other = t_indices[posting]
                 if not seen[other]:
                     seen[other] = True
@@ -165,19 +172,13 @@ def search_rows(  # pragma: no cover - compiled
 
 
 @_jit
-def shared_products(short_indices, short_values, long_indices, long_values):
+def shared_products(short_indices, short_values, long_indices, long_values):  # pragma: no cover
     """The products of the shared entries, in increasing index order."""
     products = np.empty(len(short_indices), dtype=np.float64)
     count, low, end = 0, 0, len(long_indices)
     for k in range(len(short_indices)):
         index = short_indices[k]
-        high = end
-        while low < high:  # the first of the longer's indices not below ``index``
-            middle = (low + high) // 2
-            if long_indices[middle] < index:
-                low = middle + 1
-            else:
-                high = middle
+        low = _first_at_least(long_indices, low, end, index)
         if low == end:
             break
         if long_indices[low] == index:

@@ -139,21 +139,22 @@ def prefix_mask(
     rank[by_rank] = np.arange(width)
     in_prefix = np.ones(matrix.nnz, dtype=bool)
     suffix_bound = np.zeros(n)
+    if compiled:
+        from .kernels import mask_rows
     for start in range(0, n, _SPLIT_ROWS):
         stop = min(start + _SPLIT_ROWS, n)
         begin, end = matrix.indptr[start], matrix.indptr[stop]
         if compiled:
-            from .kernels import mask_rows
-
             indptr = (matrix.indptr[start : stop + 1] - begin).astype(np.int64)
             mask_rows(
                 indptr, matrix.indices[begin:end], matrix.data[begin:end], rank, column_max,
                 min_similarity - _MARGIN, in_prefix[begin:end], suffix_bound[start:stop],
             )  # fmt: skip
-            continue
-        suffix_bound[start:stop] = _mask_rows(
-            matrix, (start, stop), rank, column_max[by_rank], min_similarity, in_prefix[begin:end]
-        )
+        else:
+            suffix_bound[start:stop] = _mask_rows(
+                matrix, (start, stop), rank, column_max[by_rank], min_similarity,
+                in_prefix[begin:end],
+            )  # fmt: skip
     return in_prefix, suffix_bound
 
 
