@@ -7,7 +7,15 @@ use after an install and cached on disk.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+THREADS = 2  # threads of work that releases the GIL (compiled kernels, scipy's products)
 
 
 @cache
@@ -18,3 +26,13 @@ def available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def in_threads(work: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[work(item) for item in items]`` on ``THREADS`` threads, results in item order.
+
+    Only worth it for work that releases the GIL: the kernels (compiled ``nogil``), scipy's
+    sparse products, numpy's sorts.
+    """
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(work, items))

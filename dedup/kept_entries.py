@@ -6,8 +6,12 @@ give the searched entries and their postings without copying the whole matrix fi
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import scipy.sparse as sp
+
+from .compiled import THREADS, in_threads
 
 _TRANSPOSE_ROWS = 4_000  # rows transposed or counted at once (int64: ~70 MB at 700 entries a row)
 _ENTRIES = 1 << 22  # entries counted at once (bincount casts int32 indices to int64)
@@ -15,14 +19,28 @@ _ENTRIES = 1 << 22  # entries counted at once (bincount casts int32 indices to i
 # the block, not also a count array of the matrix's width (a million articles: 4 counts of
 # 700M entries took about 40 s that way, 170 blocks each adding 25M counts).
 _FAST_AT = np.lib.NumpyVersion(np.__version__) >= "1.25.0"
+_SAMPLE = 1 << 16  # entries whose columns place the cuts between the threads' column ranges
 
 
-def column_counts(matrix: sp.csr_matrix, kept: np.ndarray | None = None) -> np.ndarray:
+def column_counts(
+    matrix: sp.csr_matrix, kept: np.ndarray | None = None, *, compiled: bool = False
+) -> np.ndarray:
     """Entries of each column (int64), as ``np.bincount(matrix.indices)``, in bounded memory.
 
     Only the ``kept`` entries (a boolean per entry, in CSR order) are counted when given.
+    With ``compiled`` (numba installed), threads count apart column ranges
+    (:func:`dedup.kernels.count_columns`).
     """
     counts = np.zeros(matrix.shape[1], dtype=np.int64)
+    if compiled:
+        from .kernels import count_columns
+
+        flags = np.zeros(0, dtype=bool) if kept is None else kept
+        in_threads(
+            lambda columns: count_columns(matrix.indices, flags, *columns, counts),
+            column_ranges(matrix.indices, matrix.shape[1]),
+        )
+        return counts
     for start in range(0, matrix.nnz, _ENTRIES):
         indices = matrix.indices[start : start + _ENTRIES]
         if kept is not None:
@@ -34,15 +52,82 @@ def column_counts(matrix: sp.csr_matrix, kept: np.ndarray | None = None) -> np.n
     return counts
 
 
-def kept_entries(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
+def column_ranges(
+    indices: np.ndarray, width: int, cumulative: np.ndarray | None = None
+) -> list[tuple[int, int]]:
+    """Ranges ``(low, high)`` of the columns ``0`` to ``width``, one a thread, of equal entries.
+
+    Args:
+        indices: The column of each entry (a sample of them places the cuts).
+        width: Columns.
+        cumulative: Entries before each column (``width + 1`` values, as a transpose's
+            ``indptr``) when known: exact cuts instead.
+    """
+    if cumulative is None:
+        sample = np.sort(indices[:: max(1, len(indices) // _SAMPLE)])
+        cuts = sample[len(sample) * np.arange(1, THREADS) // THREADS] if len(sample) else []
+    else:
+        share = cumulative[-1] * np.arange(1, THREADS) // THREADS
+        cuts = np.searchsorted(cumulative, share, side="right") - 1
+    edges = [0, *sorted(min(int(c), width) for c in cuts), width]
+    return list(itertools.pairwise(edges))
+
+
+def row_ranges(indptr: np.ndarray) -> list[tuple[int, int]]:
+    """Ranges ``(low, high)`` of the rows of a CSR ``indptr``, one a thread, of equal entries."""
+    n = len(indptr) - 1
+    cuts = np.searchsorted(indptr, indptr[-1] * np.arange(1, THREADS) // THREADS)
+    edges = [0, *sorted(min(int(c), n) for c in cuts), n]
+    return list(itertools.pairwise(edges))
+
+
+def searched_flags(
+    matrix: sp.csr_matrix, common: np.ndarray, *, compiled: bool = False
+) -> np.ndarray:
+    """A flag per entry (CSR order): True unless its column is ``common`` or its value is 0.
+
+    Args:
+        matrix: CSR matrix.
+        common: A flag per column: left out of the search.
+        compiled: Flag row ranges in threads (:func:`dedup.kernels.searched_flags`).
+    """
+    if not compiled:
+        return ~common[matrix.indices] & (matrix.data != 0)
+    from .kernels import searched_flags as flag
+
+    kept = np.empty(matrix.nnz, dtype=bool)
+    entries = [(matrix.indptr[low], matrix.indptr[high]) for low, high in row_ranges(matrix.indptr)]
+    in_threads(lambda span: flag(matrix.indices, matrix.data, common, *span, kept), entries)
+    return kept
+
+
+def kept_entries(
+    matrix: sp.csr_matrix, kept: np.ndarray, *, compiled: bool = False
+) -> sp.csr_matrix:
     """``matrix`` with only its ``kept`` entries (a boolean per entry, in CSR order).
 
     Built from the kept entries alone: no copy of the whole matrix first, and the rows' new
     starts counted a block of rows at a time (a count per entry of the whole matrix would
-    cost 4-8 bytes an entry: 2.3 GB at a million articles, the main process's peak).
+    cost 4-8 bytes an entry: 2.3 GB at a million articles, the main process's peak). With
+    ``compiled``, threads count and copy row ranges (:func:`dedup.kernels.copy_kept`).
     """
     n = matrix.shape[0]
     starts = np.zeros(n + 1, dtype=matrix.indptr.dtype)
+    if compiled:
+        from .kernels import copy_kept, count_kept
+
+        ranges = row_ranges(matrix.indptr)
+        in_threads(lambda rows: count_kept(matrix.indptr, kept, *rows, starts), ranges)
+        np.cumsum(starts, out=starts)
+        indices = np.empty(int(starts[-1]), dtype=matrix.indices.dtype)
+        data = np.empty(int(starts[-1]), dtype=matrix.dtype)
+        in_threads(
+            lambda rows: copy_kept(
+                matrix.indptr, matrix.indices, matrix.data, kept, *rows, starts, indices, data
+            ),
+            ranges,
+        )
+        return sp.csr_matrix((data, indices, starts), shape=matrix.shape)
     for start in range(0, n, _TRANSPOSE_ROWS):
         stop = min(start + _TRANSPOSE_ROWS, n)
         starts[start + 1 : stop + 1] = (
@@ -64,7 +149,11 @@ def kept_row_starts(matrix: sp.csr_matrix, kept: np.ndarray, start: int, stop: i
 
 
 def kept_transpose(
-    matrix: sp.csr_matrix, kept: np.ndarray, *, compiled: bool = False
+    matrix: sp.csr_matrix,
+    kept: np.ndarray,
+    *,
+    compiled: bool = False,
+    counts: np.ndarray | None = None,
 ) -> sp.csr_matrix:
     """``kept_entries(matrix, kept).T.tocsr()`` (the postings), without that copy of the entries.
 
@@ -74,11 +163,14 @@ def kept_transpose(
     its transpose are never held at once (at a million articles each is several GB), and a
     block costs its own entries only, nothing of the matrix's width (a transpose of each block
     cost 25M columns' counts, 90 s in all at a million articles). With ``compiled`` (numba
-    installed), one compiled pass over the entries writes the same arrays.
+    installed), threads fill apart column ranges in compiled passes over the entries, which
+    write the same arrays. ``counts``: ``column_counts(matrix, kept)`` when the caller has it.
     """
     n, width = matrix.shape
     indptr = np.zeros(width + 1, dtype=np.int64)
-    np.cumsum(column_counts(matrix, kept), out=indptr[1:])
+    if counts is None:
+        counts = column_counts(matrix, kept, compiled=compiled)
+    np.cumsum(counts, out=indptr[1:])
     total = int(indptr[-1])
     index = np.int32 if max(total, n, width) < 2**31 - 1 else np.int64
     rows, data = np.empty(total, dtype=index), np.empty(total, dtype=matrix.dtype)
@@ -86,7 +178,12 @@ def kept_transpose(
     if compiled:
         from .kernels import fill_postings
 
-        fill_postings(matrix.indptr, matrix.indices, matrix.data, kept, filled, rows, data)
+        in_threads(
+            lambda columns: fill_postings(
+                matrix.indptr, matrix.indices, matrix.data, kept, *columns, filled, rows, data
+            ),
+            column_ranges(matrix.indices, width, indptr),
+        )
         return sp.csr_matrix((data, rows, indptr.astype(index)), shape=(width, n))
     for start in range(0, n, _TRANSPOSE_ROWS):
         stop = min(start + _TRANSPOSE_ROWS, n)

@@ -229,20 +229,79 @@ def sparse_add(a_indices, a_values, b_indices, b_values):  # pragma: no cover - 
 
 
 @_jit
-def fill_postings(indptr, indices, data, kept, filled, rows, values):  # pragma: no cover
-    """:func:`dedup.kept_entries.kept_transpose`'s postings, filled in one pass.
+def fill_postings(
+    indptr, indices, data, kept, low, high, filled, rows, values
+):  # pragma: no cover - compiled
+    """:func:`dedup.kept_entries.kept_transpose`'s postings of columns ``low`` to ``high``.
 
-    Each kept entry, in row order, goes to its column's next place (``filled``, advanced):
-    its row to ``rows``, its value to ``values``.
+    Each kept entry of those columns, in row order, goes to its column's next place
+    (``filled``, advanced): its row to ``rows``, its value to ``values``. Threads given
+    apart column ranges write apart places.
     """
     for row in range(len(indptr) - 1):
         for entry in range(indptr[row], indptr[row + 1]):
-            if kept[entry]:
-                column = indices[entry]
+            column = indices[entry]
+            if low <= column < high and kept[entry]:
                 place = filled[column]
                 rows[place] = row
                 values[place] = data[entry]
                 filled[column] = place + 1
+
+
+@_jit
+def searched_flags(indices, data, common, low, high, kept):  # pragma: no cover - compiled
+    """Set ``kept`` of entries ``low`` to ``high``: False for a ``common`` column or a 0 value."""
+    for entry in range(low, high):
+        kept[entry] = not common[indices[entry]] and data[entry] != 0
+
+
+@_jit
+def count_kept(indptr, kept, low, high, counts):  # pragma: no cover - compiled
+    """``counts[row + 1]``: the ``kept`` entries of each row ``low`` to ``high``."""
+    for row in range(low, high):
+        total = 0
+        for entry in range(indptr[row], indptr[row + 1]):
+            total += kept[entry]
+        counts[row + 1] = total
+
+
+@_jit
+def copy_kept(
+    indptr, indices, data, kept, low, high, starts, kept_indices, kept_data
+):  # pragma: no cover - compiled
+    """The ``kept`` entries of rows ``low`` to ``high``, in order, from each row's start."""
+    for row in range(low, high):
+        place = starts[row]
+        for entry in range(indptr[row], indptr[row + 1]):
+            if kept[entry]:
+                kept_indices[place] = indices[entry]
+                kept_data[place] = data[entry]
+                place += 1
+
+
+@_jit
+def count_columns(indices, kept, low, high, counts):  # pragma: no cover - compiled
+    """Add to ``counts`` the entries of each column ``low`` to ``high`` (``high`` excluded).
+
+    Only the ``kept`` entries (a flag per entry) are counted; every entry when ``kept`` is
+    empty. Threads given apart column ranges write apart counts.
+    """
+    every = len(kept) == 0
+    for entry in range(len(indices)):
+        column = indices[entry]
+        if low <= column < high and (every or kept[entry]):
+            counts[column] += 1
+
+
+@_jit
+def column_maxima(indices, data, low, high, maxima):  # pragma: no cover - compiled
+    """Raise ``maxima`` (float64) to the largest entry of each column ``low`` to ``high``."""
+    for entry in range(len(indices)):
+        column = indices[entry]
+        if low <= column < high:
+            value = np.float64(data[entry])
+            if value > maxima[column]:
+                maxima[column] = value
 
 
 @_jit

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,10 +30,12 @@ from . import compiled as compiled_kernels
 from .hashsets import distinct
 from .kept_entries import (
     column_counts,
+    column_ranges,
     drop_indices_below,
     kept_entries,
     kept_row_starts,
     kept_transpose,
+    searched_flags,
 )
 
 try:  # the product of :func:`_product` (scipy's own, without its counting pass)
@@ -43,14 +43,11 @@ try:  # the product of :func:`_product` (scipy's own, without its counting pass)
 except ImportError:  # pragma: no cover - another scipy layout: its public product
     csr_matmat = None
 
-T = TypeVar("T")
-
 _PRODUCT_BUDGET = 4_000_000  # candidate entries gathered at once per thread (about 50 MB)
 _MARGIN = 1e-6  # float slack: index a little more than the bound requires
 _VERIFY_STEP = 1 << 11  # candidate pairs verified at once (their rows are copied: ~40 MB)
 _SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once (one float64 sum of bounds)
 _BOUND_ROWS = 2_000  # rows whose float64 bounds are computed at once (the same sums)
-_THREADS = 2  # chunks multiplied at once (scipy's sparse products release the GIL)
 _GROUPS = 8  # groups of rows whose pairs are sought with the postings of later rows only
 _ENTRIES = 1 << 22  # entries whose weights are cast to float64 at once (column maxima)
 _COMPILED_CHUNKS = 128  # chunks of rows of the compiled search (of about equal entries)
@@ -75,12 +72,6 @@ def used_columns(rows: sp.csr_matrix) -> sp.csr_matrix:
         (rows.data, renumbered.astype(rows.indices.dtype).ravel(), rows.indptr),
         shape=(rows.shape[0], len(columns)),
     )
-
-
-def _in_threads(work: Callable[[T], np.ndarray], items: Iterable[T]) -> list[np.ndarray]:
-    """``[work(item) for item in items]`` on ``_THREADS`` threads, results in item order."""
-    with ThreadPoolExecutor(_THREADS) as pool:
-        return list(pool.map(work, items))
 
 
 def _segment_cumsum(
@@ -113,12 +104,17 @@ def _segment_cumsum(
 
 
 def prefix_mask(
-    matrix: sp.csr_matrix, min_similarity: float, *, compiled: bool = False
+    matrix: sp.csr_matrix,
+    min_similarity: float,
+    *,
+    compiled: bool = False,
+    frequency: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flag each row's indexed prefix and bound what its suffix can add to a dot product.
 
     With ``compiled`` (numba installed), each block of rows is one compiled loop
-    (:func:`dedup.kernels.mask_rows`), with the same result.
+    (:func:`dedup.kernels.mask_rows`), two blocks at a time, with the same result.
+    ``frequency``: ``column_counts(matrix)`` when the caller has it.
 
     Returns:
         ``(in_prefix, suffix_bound)``: a boolean per entry of ``matrix`` (in its CSR order),
@@ -126,11 +122,21 @@ def prefix_mask(
         any row (0-1).
     """
     n, width = matrix.shape
-    frequency = column_counts(matrix)
+    if frequency is None:
+        frequency = column_counts(matrix, compiled=compiled)
     column_max = np.zeros(width)
-    for start in range(0, matrix.nnz, _ENTRIES):
-        end = start + _ENTRIES
-        np.maximum.at(column_max, matrix.indices[start:end], matrix.data[start:end].astype(float))
+    if compiled:
+        from .kernels import column_maxima, mask_rows
+
+        compiled_kernels.in_threads(
+            lambda columns: column_maxima(matrix.indices, matrix.data, *columns, column_max),
+            column_ranges(matrix.indices, width),
+        )
+    else:
+        for start in range(0, matrix.nnz, _ENTRIES):
+            end = start + _ENTRIES
+            values = matrix.data[start:end].astype(float)
+            np.maximum.at(column_max, matrix.indices[start:end], values)
     # Within each row, most frequent columns first (ties by column): they form the suffix.
     # Columns renumbered by that rank and sorted row by row (no sort of all the entries), a
     # block of rows at a time (the float64 temporaries stay small).
@@ -139,22 +145,25 @@ def prefix_mask(
     rank[by_rank] = np.arange(width)
     in_prefix = np.ones(matrix.nnz, dtype=bool)
     suffix_bound = np.zeros(n)
+    blocks = [(start, min(start + _SPLIT_ROWS, n)) for start in range(0, n, _SPLIT_ROWS)]
     if compiled:
-        from .kernels import mask_rows
-    for start in range(0, n, _SPLIT_ROWS):
-        stop = min(start + _SPLIT_ROWS, n)
-        begin, end = matrix.indptr[start], matrix.indptr[stop]
-        if compiled:
+
+        def mask_block(rows: tuple[int, int]) -> None:
+            (start, stop), begin, end = rows, matrix.indptr[rows[0]], matrix.indptr[rows[1]]
             indptr = (matrix.indptr[start : stop + 1] - begin).astype(np.int64)
             mask_rows(
                 indptr, matrix.indices[begin:end], matrix.data[begin:end], rank, column_max,
                 min_similarity - _MARGIN, in_prefix[begin:end], suffix_bound[start:stop],
             )  # fmt: skip
-        else:
-            suffix_bound[start:stop] = _mask_rows(
-                matrix, (start, stop), rank, column_max[by_rank], min_similarity,
-                in_prefix[begin:end],
-            )  # fmt: skip
+
+        compiled_kernels.in_threads(mask_block, blocks)  # each block writes its own flags
+        return in_prefix, suffix_bound
+    for start, stop in blocks:
+        begin, end = matrix.indptr[start], matrix.indptr[stop]
+        suffix_bound[start:stop] = _mask_rows(
+            matrix, (start, stop), rank, column_max[by_rank], min_similarity,
+            in_prefix[begin:end],
+        )  # fmt: skip
     return in_prefix, suffix_bound
 
 
@@ -258,19 +267,24 @@ def similar_pairs(
     n = matrix.shape[0]
     matrix = sp.csr_matrix(matrix, dtype=np.float32)
     matrix.sort_indices()
-    searched, slack, kept = matrix, 0.0, None
-    frequency = column_counts(matrix)
-    if max_postings is not None and frequency.max(initial=0) > max_postings:
-        kept = ~(frequency > max_postings)[matrix.indices] & (matrix.data != 0)
-        searched, slack = kept_entries(matrix, kept), min_similarity / 4
-    # Half the level may stay unindexed: a pair must then share indexed columns worth at least
-    # the other half, which keeps the candidates few.
     if compiled is None:
         compiled = matrix.nnz >= _COMPILED_ENTRIES and compiled_kernels.available()
-    in_prefix, suffix_bound = prefix_mask(searched, min_similarity / 2, compiled=compiled)
+    searched, slack, kept = matrix, 0.0, None
+    frequency = column_counts(matrix, compiled=compiled)  # of the searched entries, below
+    if max_postings is not None and frequency.max(initial=0) > max_postings:
+        kept = searched_flags(matrix, frequency > max_postings, compiled=compiled)
+        searched, slack = kept_entries(matrix, kept, compiled=compiled), min_similarity / 4
+        frequency = column_counts(searched, compiled=compiled)
+    # Half the level may stay unindexed: a pair must then share indexed columns worth at least
+    # the other half, which keeps the candidates few.
+    in_prefix, suffix_bound = prefix_mask(
+        searched, min_similarity / 2, compiled=compiled, frequency=frequency
+    )
     del searched
     transposed = (
-        matrix.T.tocsr() if kept is None else kept_transpose(matrix, kept, compiled=compiled)
+        matrix.T.tocsr()
+        if kept is None
+        else kept_transpose(matrix, kept, compiled=compiled, counts=frequency)
     )
     if kept is not None:  # flags of the searched entries -> flags of the matrix's entries
         flags = np.zeros(matrix.nnz, dtype=bool)
@@ -296,7 +310,7 @@ def similar_pairs(
         return np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1), dtype=np.float64).ravel()
 
     similarity = np.concatenate(
-        [np.zeros(0), *_in_threads(verify, range(0, len(key), _VERIFY_STEP))]
+        [np.zeros(0), *compiled_kernels.in_threads(verify, range(0, len(key), _VERIFY_STEP))]
     )
     keep = similarity >= min_similarity
     return first[keep], second[keep], similarity[keep]
@@ -336,7 +350,7 @@ def _candidate_keys(
 
     chunks = _row_chunks(matrix, in_prefix, np.diff(transposed.indptr))
     keys: list[np.ndarray] = []
-    with ThreadPoolExecutor(_THREADS) as pool:
+    with ThreadPoolExecutor(compiled_kernels.THREADS) as pool:
         for _, group in itertools.groupby(chunks, key=lambda c: c[0] * _GROUPS // max(n, 1)):
             group = list(group)
             transposed = drop_indices_below(transposed, group[0][0])
@@ -393,7 +407,7 @@ def _compiled_pairs(
             local.columns, local.products,
         )  # fmt: skip
 
-    parts = _in_threads(work, chunks)
+    parts = compiled_kernels.in_threads(work, chunks)
     return tuple(  # type: ignore[return-value]
         np.concatenate([np.zeros(0, dtype=dtype), *(part[k] for part in parts)])
         for k, dtype in enumerate((np.int64, np.int64, np.float64))

@@ -1,5 +1,7 @@
 """The compiled pair search gives the scipy search's pairs and similarities, bit for bit."""
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -7,7 +9,16 @@ from conftest import topical
 from sklearn.preprocessing import normalize
 
 import dedup.compiled
+import dedup.kept_entries
 import dedup.pairs
+from dedup.kept_entries import (
+    column_counts,
+    column_ranges,
+    kept_entries,
+    kept_transpose,
+    row_ranges,
+    searched_flags,
+)
 from dedup.pairs import prefix_mask, similar_pairs
 
 pytest.importorskip("numba")
@@ -77,7 +88,7 @@ def test_large_matrices_take_the_compiled_search_when_numba_is_installed(monkeyp
 
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("level", [0.1, 0.3])
-def test_compiled_prefix_mask_is_numpys(monkeypatch, seed, level):
+def test_compiled_prefix_mask_is_numpys(monkeypatch, ranges, seed, level):
     """The same flags and bounds, bit for bit, with blocks and runs of rows and empty rows."""
     matrix = sp.vstack([topical(seed), sp.csr_matrix((5, 350)), topical(seed + 1)]).tocsr()
     monkeypatch.setattr(dedup.pairs, "_SPLIT_ROWS", 170)  # blocks: the sums restart in each
@@ -87,3 +98,59 @@ def test_compiled_prefix_mask_is_numpys(monkeypatch, seed, level):
     assert 0 < expected[0].sum() < matrix.nnz
     assert np.array_equal(expected[0], got[0])
     assert expected[1].tobytes() == got[1].tobytes()
+
+
+@pytest.fixture(params=[1, 2, 3, 7], ids=lambda t: f"{t}-ranges")
+def ranges(request, monkeypatch):
+    """Column and row ranges of 1 to 7 threads' work (the results must not depend on them)."""
+    monkeypatch.setattr(dedup.kept_entries, "THREADS", request.param)
+    return request.param
+
+
+def gappy(seed):
+    """Rows with empty rows and a run of rows without kept entries, and their kept flags."""
+    parts = [topical(seed, n=80), sp.csr_matrix((7, 350)), topical(seed + 1, n=80)]
+    matrix = sp.csr_matrix(sp.vstack(parts), dtype=np.float32)
+    kept = np.random.default_rng(seed).random(matrix.nnz) < 0.6
+    kept[matrix.indptr[20] : matrix.indptr[30]] = False
+    return matrix, kept
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_compiled_column_counts_and_ranges(ranges, seed):
+    matrix, kept = gappy(seed)
+    width = matrix.shape[1]
+    for flags in (None, kept):
+        chosen = matrix.indices if flags is None else matrix.indices[flags]
+        expected = np.bincount(chosen, minlength=width)
+        assert np.array_equal(column_counts(matrix, flags, compiled=True), expected)
+    for cumulative in (None, np.concatenate([[0], np.cumsum(np.bincount(matrix.indices))])):
+        edges = column_ranges(matrix.indices, width, cumulative)
+        assert len(edges) == ranges and edges[0][0] == 0 and edges[-1][1] == width
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(edges))
+    rows = row_ranges(matrix.indptr)
+    assert rows[0][0] == 0 and rows[-1][1] == matrix.shape[0] and len(rows) == ranges
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_compiled_searched_entries_are_numpys(ranges, seed):
+    matrix, _ = gappy(seed)
+    matrix.data[::17] = 0.0  # stored zeros are left out too
+    common = np.bincount(matrix.indices, minlength=matrix.shape[1]) > 40
+    kept = searched_flags(matrix, common)
+    assert 0 < kept.sum() < matrix.nnz
+    assert np.array_equal(searched_flags(matrix, common, compiled=True), kept)
+    expected, got = kept_entries(matrix, kept), kept_entries(matrix, kept, compiled=True)
+    for name in ("indptr", "indices", "data"):
+        assert getattr(got, name).dtype == getattr(expected, name).dtype
+        assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_compiled_postings_do_not_depend_on_the_ranges(ranges, seed):
+    matrix, kept = gappy(seed)
+    expected = kept_transpose(matrix, kept)
+    for counts in (None, column_counts(matrix, kept)):
+        got = kept_transpose(matrix, kept, compiled=True, counts=counts)
+        for name in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(got, name), getattr(expected, name)), name
