@@ -7,6 +7,7 @@ give the searched entries and their postings without copying the whole matrix fi
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,16 +70,22 @@ def column_ranges(
     else:
         share = cumulative[-1] * np.arange(1, THREADS) // THREADS
         cuts = np.searchsorted(cumulative, share, side="right") - 1
-    edges = [0, *sorted(min(int(c), width) for c in cuts), width]
-    return list(itertools.pairwise(edges))
+    return _ranges(cuts, width)
 
 
-def row_ranges(indptr: np.ndarray) -> list[tuple[int, int]]:
-    """Ranges ``(low, high)`` of the rows of a CSR ``indptr``, one a thread, of equal entries."""
-    n = len(indptr) - 1
-    cuts = np.searchsorted(indptr, indptr[-1] * np.arange(1, THREADS) // THREADS)
-    edges = [0, *sorted(min(int(c), n) for c in cuts), n]
-    return list(itertools.pairwise(edges))
+def row_ranges(indptr: np.ndarray, parts: int | None = None) -> list[tuple[int, int]]:
+    """Ranges ``(low, high)`` of the rows of a CSR ``indptr``, of about equal entries.
+
+    ``parts`` ranges (some may be empty), one a thread when None.
+    """
+    parts = THREADS if parts is None else parts
+    cuts = np.searchsorted(indptr, indptr[-1] * np.arange(1, parts) // parts)
+    return _ranges(cuts, len(indptr) - 1)
+
+
+def _ranges(cuts: Iterable[int], end: int) -> list[tuple[int, int]]:
+    """Consecutive ranges from 0 to ``end``, cut at ``cuts`` (each at most ``end``)."""
+    return list(itertools.pairwise([0, *sorted(min(int(c), end) for c in cuts), end]))
 
 
 def searched_flags(

@@ -35,6 +35,7 @@ from .kept_entries import (
     kept_entries,
     kept_row_starts,
     kept_transpose,
+    row_ranges,
     searched_flags,
 )
 
@@ -50,7 +51,7 @@ _SPLIT_ROWS = 20_000  # rows split into prefix and suffix at once (one float64 s
 _BOUND_ROWS = 2_000  # rows whose float64 bounds are computed at once (the same sums)
 _GROUPS = 8  # groups of rows whose pairs are sought with the postings of later rows only
 _ENTRIES = 1 << 22  # entries whose weights are cast to float64 at once (column maxima)
-_COMPILED_CHUNKS = 128  # chunks of rows of the compiled search (of about equal entries)
+_COMPILED_CHUNKS = 128  # row chunks of the compiled search (of about equal entries; may be empty)
 _COMPILED_ENTRIES = 1 << 20  # the compiled search serves matrices of this many entries or more
 
 
@@ -293,9 +294,7 @@ def similar_pairs(
         del kept, flags
     level = min_similarity - slack - _MARGIN
     if compiled:
-        cuts = np.linspace(0, matrix.nnz, _COMPILED_CHUNKS + 1)[1:-1]
-        edges = sorted({0, n, *np.searchsorted(matrix.indptr, cuts).tolist()})
-        chunks = list(itertools.pairwise(edges))
+        chunks = row_ranges(matrix.indptr, _COMPILED_CHUNKS)
         return _compiled_pairs(
             matrix, in_prefix, transposed, suffix_bound, level, min_similarity, chunks
         )
