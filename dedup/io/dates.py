@@ -17,6 +17,7 @@ nothing but punctuation is left. So ``hôm 26/11`` (no year) and ``Ngày 16/11/2
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -197,6 +198,16 @@ def parse_date(value: str) -> datetime | None:
     """
     if not isinstance(value, str) or not value.strip() or len(value) > _MAX_LEN:
         return None
+    return _parse_text(value)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _parse_text(value: str) -> datetime | None:
+    """:func:`parse_date` of a string (kept for its next sight: a corpus repeats its dates).
+
+    A news corpus prints a few thousand distinct dates for a million articles (about 20 µs
+    to parse one, 0.1 µs to find it here); a datetime cannot change, so one serves them all.
+    """
     text = unicodedata.normalize("NFC", value).casefold().strip()
     if not any(ch.isdigit() for ch in text):
         return None
