@@ -335,3 +335,22 @@ def mask_rows(
                 in_prefix[entry] = False
                 largest = max(largest, bound)
         suffix_bound[row] = largest
+
+
+@_jit
+def shared_sizes(values, starts, sizes, first, second, shared):  # pragma: no cover - compiled
+    """``shared[p]``: the values sets ``first[p]`` and ``second[p]`` share (a merge of the two).
+
+    Set ``s`` is ``values[starts[s]:starts[s] + sizes[s]]``, sorted and distinct.
+    """
+    for p in range(len(first)):
+        a, b = first[p], second[p]
+        i, i_end = starts[a], starts[a] + sizes[a]
+        j, j_end = starts[b], starts[b] + sizes[b]
+        count = 0
+        while i < i_end and j < j_end:  # without branches: hashes in random order mispredict
+            x, y = values[i], values[j]
+            count += x == y
+            i += x <= y
+            j += y <= x
+        shared[p] = count

@@ -12,14 +12,13 @@ longest, then the smallest id, so the choice does not depend on input order.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import numpy as np
 
 from .config import NearDupConfig, ShingleConfig
-from .shingle import Permutations, jaccard_containment, lsh_candidates
+from .shingle import Permutations, jaccard_containment, lsh_candidates, shared_sizes
 
 
 class UnionFind:
@@ -44,10 +43,17 @@ class UnionFind:
 
     def groups(self) -> list[list[int]]:
         """Sets of two or more members, each sorted, ordered by first member."""
-        members: dict[int, list[int]] = {}
-        for x in range(len(self.parent)):
-            members.setdefault(self.find(x), []).append(x)
-        return [m for m in members.values() if len(m) > 1]
+        root = np.array(self.parent, dtype=np.int64)  # a parent is never above its child
+        while True:  # each step halves every path to a root (the smallest member)
+            up = root[root]
+            if np.array_equal(up, root):
+                break
+            root = up
+        order = np.argsort(root, kind="stable")  # by root, members ascending within
+        starts = np.flatnonzero(np.concatenate(([True], root[order][1:] != root[order][:-1])))
+        ends = np.append(starts[1:], len(order))
+        shared = ends - starts > 1
+        return [order[s:e].tolist() for s, e in zip(starts[shared], ends[shared], strict=True)]
 
 
 def is_near_duplicate(a: np.ndarray, b: np.ndarray, config: NearDupConfig) -> bool:
@@ -64,14 +70,71 @@ def is_near_duplicate(a: np.ndarray, b: np.ndarray, config: NearDupConfig) -> bo
     return contained >= config.containment and smaller >= config.min_size_ratio * larger
 
 
+def near_duplicates(
+    shared: np.ndarray, sizes_a: np.ndarray, sizes_b: np.ndarray, config: NearDupConfig
+) -> np.ndarray:
+    """:func:`is_near_duplicate` of many pairs at once, from their shared counts and sizes.
+
+    Args:
+        shared: Values each pair of sets shares (:func:`~dedup.shingle.shared_sizes`).
+        sizes_a: The size of each pair's first set (none empty).
+        sizes_b: The size of each pair's second set (none empty).
+        config: Thresholds.
+
+    Returns:
+        Whether each pair is a near-duplicate (bool; the same as is_near_duplicate's).
+    """
+    smaller, larger = np.minimum(sizes_a, sizes_b), np.maximum(sizes_a, sizes_b)
+    jaccard = shared / (sizes_a + sizes_b - shared)
+    copy = (shared / smaller >= config.containment) & (smaller >= config.min_size_ratio * larger)
+    return (jaccard >= config.threshold) | copy
+
+
+def _exact_copies(
+    shingle_sets: Sequence[np.ndarray], sizes: np.ndarray, sets: UnionFind
+) -> np.ndarray:
+    """Join each exact copy to the first document with the same set; the first ones.
+
+    Documents whose sets have the same size, least and greatest hash are compared (most
+    such keys hold one document); empty sets are neither joined nor returned.
+
+    Returns:
+        The documents with a non-empty set none before them has, ascending (int64).
+    """
+    present = np.flatnonzero(sizes)
+    least = np.fromiter(
+        (shingle_sets[i][0] for i in present.tolist()), dtype=np.uint64, count=len(present)
+    )
+    greatest = np.fromiter(
+        (shingle_sets[i][-1] for i in present.tolist()), dtype=np.uint64, count=len(present)
+    )
+    order = np.lexsort((present, greatest, least, sizes[present]))  # ascending in a key
+    keyed = present[order]
+    fresh = np.ones(len(order), dtype=bool)
+    fresh[1:] = (
+        (sizes[keyed[1:]] != sizes[keyed[:-1]])
+        | (least[order[1:]] != least[order[:-1]])
+        | (greatest[order[1:]] != greatest[order[:-1]])
+    )
+    starts = np.flatnonzero(fresh)
+    ends = np.append(starts[1:], len(order))
+    alone = ends - starts == 1
+    firsts = [keyed[starts[alone]]]
+    for start, end in zip(starts[~alone].tolist(), ends[~alone].tolist(), strict=True):
+        seen: list[int] = []  # the distinct sets of this key, by their first document
+        for i in keyed[start:end].tolist():
+            same = next((j for j in seen if np.array_equal(shingle_sets[j], shingle_sets[i])), None)
+            if same is None:
+                seen.append(i)
+            else:
+                sets.union(same, i)
+        firsts.append(np.array(seen, dtype=np.int64))
+    return np.sort(np.concatenate(firsts))
+
+
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """The similarity dedup reports for a duplicate: max(Jaccard, containment), 0-1."""
     return max(jaccard_containment(a, b))
-
-
-def _digest(shingles: np.ndarray) -> bytes:
-    """A 128-bit digest of a shingle set (equal sets, equal digests)."""
-    return hashlib.blake2b(np.ascontiguousarray(shingles).data, digest_size=16).digest()
 
 
 _NO_DATE = datetime.max.replace(tzinfo=timezone.utc).timestamp()
@@ -139,42 +202,39 @@ class NearDuplicateFinder:
         config = self.config
         sets = UnionFind(len(shingle_sets))
         # Exact copies join the first with the same set; the first ones with enough shingles
-        # go to the LSH index (keyed by a digest, so memory does not hold every set twice).
-        first_with: dict[bytes, list[int]] = {}
-        indexed: list[int] = []
-        for i, shingles in enumerate(shingle_sets):
-            if len(shingles) == 0:
-                continue
-            seen = first_with.setdefault(_digest(shingles), [])
-            same = next((j for j in seen if np.array_equal(shingle_sets[j], shingles)), None)
-            if same is not None:
-                sets.union(same, i)
-                continue
-            seen.append(i)
-            if len(shingles) >= config.min_shingles:
-                indexed.append(i)
+        # go to the LSH index.
+        sizes = np.fromiter(map(len, shingle_sets), dtype=np.int64, count=len(shingle_sets))
+        firsts = _exact_copies(shingle_sets, sizes, sets)
+        indexed = firsts[sizes[firsts] >= config.min_shingles]
         if signatures is None:
             perms = Permutations(self.shingles.num_perm, self.shingles.seed)
-            indexed_signatures = perms.signatures([shingle_sets[i] for i in indexed])
+            indexed_signatures = perms.signatures([shingle_sets[i] for i in indexed.tolist()])
         else:
-            indexed_signatures = signatures[np.array(indexed, dtype=np.int64)]
+            indexed_signatures = signatures[indexed]
         pairs = lsh_candidates(indexed_signatures, config.lsh_threshold)
         self.n_candidates_ = len(pairs)
-        self.n_verified_ = 0
-        for earlier, later in pairs.tolist():
-            j, i = indexed[earlier], indexed[later]
-            if is_near_duplicate(shingle_sets[i], shingle_sets[j], config):
-                self.n_verified_ += 1
-                sets.union(i, j)
+        later, earlier = indexed[pairs[:, 1]], indexed[pairs[:, 0]]
+        shared = shared_sizes(shingle_sets, later, earlier)
+        verified = near_duplicates(shared, sizes[later], sizes[earlier], config)
+        self.n_verified_ = int(np.count_nonzero(verified))
+        for i, j in zip(later[verified].tolist(), earlier[verified].tolist(), strict=True):
+            sets.union(i, j)
         self.groups_ = sets.groups()
         self.canonical_ = list(range(len(shingle_sets)))
         self.similarity_: list[float | None] = [None] * len(shingle_sets)
+        copies, canonicals = [], []
         for group in self.groups_:
             canonical = min(group, key=lambda k: canonical_key(published[k], lengths[k], ids[k]))
             for k in group:
                 self.canonical_[k] = canonical
                 if k != canonical:
-                    self.similarity_[k] = round(
-                        similarity(shingle_sets[k], shingle_sets[canonical]), 4
-                    )
+                    copies.append(k)
+                    canonicals.append(canonical)
+        copy, canonical = np.array(copies, dtype=np.int64), np.array(canonicals, dtype=np.int64)
+        shared = shared_sizes(shingle_sets, copy, canonical)
+        # max(Jaccard, containment), as similarity() divides (no copy is an empty set).
+        jaccard = shared / (sizes[copy] + sizes[canonical] - shared)
+        contained = shared / np.minimum(sizes[copy], sizes[canonical])
+        for k, value in zip(copies, np.maximum(jaccard, contained).tolist(), strict=True):
+            self.similarity_[k] = round(value, 4)
         return self

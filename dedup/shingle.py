@@ -21,6 +21,9 @@ import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 from datasketch.lsh import _optimal_param
 
+from . import compiled as compiled_kernels
+from .hashsets import distinct
+
 _TOKEN = re.compile(r"\w+")
 _MIX_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
 _EMPTY = np.zeros(0, dtype=np.uint64)
@@ -340,19 +343,17 @@ def lsh_candidates(signatures: np.ndarray, threshold: float) -> np.ndarray:
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     bands, rows = _lsh_params(threshold, num_perm)
-    found = []
-    for band in range(bands):
+
+    def band_pairs(band: int) -> np.ndarray:  # numpy's sorts release the GIL: two at once
         order, same = _band_buckets(signatures[:, band * rows : (band + 1) * rows])
-        if not same.any():
-            continue
         starts = np.flatnonzero(np.concatenate(([True], ~same)))
         sizes = np.diff(np.append(starts, n))
-        found.append(_bucket_pairs(order, starts[sizes > 1], sizes[sizes > 1]))
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found).astype(np.int64)
+        return _bucket_pairs(order, starts[sizes > 1], sizes[sizes > 1])
+
+    found = compiled_kernels.in_threads(band_pairs, range(bands))
+    pairs = np.concatenate([np.zeros((0, 2), dtype=np.int64), *found]).astype(np.int64)
     pairs.sort(axis=1)
-    codes = np.unique(pairs[:, 1] * n + pairs[:, 0])
+    codes = distinct(pairs[:, 1] * n + pairs[:, 0])
     return np.stack([codes % n, codes // n], axis=1)
 
 
@@ -421,12 +422,66 @@ def jaccard_containment(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """
     if len(a) == 0 or len(b) == 0:
         return 0.0, 0.0
+    shared = _shared(a, b)
+    return shared / (len(a) + len(b) - shared), shared / min(len(a), len(b))
+
+
+_COMPILED_PAIRS = 20_000  # fewer pairs are not worth loading the compiled kernel
+_PAIRS_STEP = 16_384  # pairs whose sets are gathered at once (at most twice as many sets)
+
+
+def shared_sizes(
+    sets: Sequence[np.ndarray],
+    first: np.ndarray,
+    second: np.ndarray,
+    *,
+    compiled: bool | None = None,
+) -> np.ndarray:
+    """How many values each pair of sets shares, for many pairs at once.
+
+    Args:
+        sets: Sorted distinct uint64 hashes of each document.
+        first: Index into ``sets`` of each pair's first member.
+        second: Index into ``sets`` of each pair's second member.
+        compiled: Merge the pairs in a compiled loop (numba; the same counts). None does so
+            when numba is installed and there are at least ``_COMPILED_PAIRS`` pairs.
+
+    Returns:
+        The shared count of each pair (int64; :func:`jaccard_containment` reads the same).
+    """
+    first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+    if compiled is None:
+        compiled = len(first) >= _COMPILED_PAIRS and compiled_kernels.available()
+    shared = np.zeros(len(first), dtype=np.int64)
+    if not compiled:
+        for p, (a, b) in enumerate(zip(first.tolist(), second.tolist(), strict=True)):
+            shared[p] = _shared(sets[a], sets[b])
+        return shared
+    from . import kernels
+
+    for start in range(0, len(first), _PAIRS_STEP):
+        a, b = first[start : start + _PAIRS_STEP], second[start : start + _PAIRS_STEP]
+        # Only this step's sets, side by side (the sets of a whole corpus would not fit).
+        members, local = np.unique(np.concatenate([a, b]), return_inverse=True)
+        gathered = [sets[m] for m in members.tolist()]
+        sizes = np.fromiter(map(len, gathered), dtype=np.int64, count=len(gathered))
+        values = np.concatenate([_EMPTY, *gathered])
+        starts = np.cumsum(sizes) - sizes
+        kernels.shared_sizes(
+            values, starts, sizes, local[: len(a)], local[len(a) :], shared[start : start + len(a)]
+        )
+    return shared
+
+
+def _shared(a: np.ndarray, b: np.ndarray) -> int:
+    """Values the sorted distinct ``a`` and ``b`` share."""
+    if len(a) == 0 or len(b) == 0:
+        return 0
     small, large = (a, b) if len(a) <= len(b) else (b, a)
     # Look each hash of the smaller set up in the larger (no sort of both, as intersect1d does).
     where = np.searchsorted(large, small)
     where[where == len(large)] = 0
-    shared = int(np.count_nonzero(large[where] == small))
-    return shared / (len(a) + len(b) - shared), shared / min(len(a), len(b))
+    return int(np.count_nonzero(large[where] == small))
 
 
 def features(tokens: Sequence[str]) -> list[str]:

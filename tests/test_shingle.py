@@ -98,3 +98,24 @@ def test_batched_signatures_equal_one_by_one(sets):
 )
 def test_features_add_adjacent_pairs(tokens, expected):
     assert features(tokens) == expected
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_shared_sizes_count_as_jaccard_containment_does(compiled):
+    from dedup import compiled as compiled_kernels
+    from dedup.shingle import jaccard_containment, shared_sizes
+
+    if compiled and not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
+    rng = np.random.default_rng(11)
+    pool = rng.choice(2**62, size=400, replace=False).astype(np.uint64) * np.uint64(3)
+    sets = [np.sort(rng.choice(pool, size=size, replace=False)) for size in
+            rng.integers(0, 120, size=60)]  # fmt: skip
+    sets += [sets[3].copy(), np.zeros(0, dtype=np.uint64), pool[:1]]
+    first, second = rng.integers(0, len(sets), size=(2, 3000))
+    shared = shared_sizes(sets, first, second, compiled=compiled)
+    for a, b, count in zip(first.tolist(), second.tolist(), shared.tolist(), strict=True):
+        assert count == len(np.intersect1d(sets[a], sets[b]))
+        if len(sets[a]) and len(sets[b]):
+            union = len(sets[a]) + len(sets[b]) - count
+            assert jaccard_containment(sets[a], sets[b])[0] == count / union
