@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from .config import NormConfig
-from .normalize import nfc, normalize_lines
+from .normalize import fold_lines, nfc
 from .shingle import features
 
 _WORD_OR_STOP = re.compile(r"\w+|[.!?]")
@@ -47,7 +47,9 @@ def name_sequences(
         ['lindsay lohan']
     """
     runs = _capitalised_runs(text if is_nfc else nfc(text))
-    return [NAME_PREFIX + run for run in normalize_lines(runs, config)]
+    # Words joined by single spaces, and folding makes no white space of a word character:
+    # fold_lines leaves them as normalize_lines would (without its pass over the spaces).
+    return [NAME_PREFIX + run for run in fold_lines(runs, config)]
 
 
 @functools.cache

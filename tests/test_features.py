@@ -3,6 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedup.features import (
+    NAME_PREFIX,
     _capitalised_runs,
     _capitalised_runs_by_token,
     document_features,
@@ -62,3 +63,15 @@ def test_capitals_past_the_bmp_start_runs_too():
     # be used for this text.
     assert names("x 𝐀 Bình Minh") == ["𝐀 bình minh"]
     assert names("Mục 𝐀b Cd") == ["mục 𝐀b cd"]
+
+
+_LETTERS = st.sampled_from(["Hà", "NỘI", "Hoà", "İz", "ǅa", "Straße", "ΣΑΣ", "Ｍ", "x", "1", "_"])
+
+
+@given(st.lists(st.tuples(_LETTERS, _GAPS), max_size=10))
+def test_name_sequences_are_normalize_lines_of_the_runs(pieces):
+    from dedup.normalize import normalize_lines
+
+    text = "".join(word + gap for word, gap in pieces)
+    runs = _capitalised_runs(text)
+    assert name_sequences(text) == [f"{NAME_PREFIX}{run}" for run in normalize_lines(runs)]
