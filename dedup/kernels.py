@@ -354,3 +354,57 @@ def shared_sizes(values, starts, sizes, first, second, shared):  # pragma: no co
             i += x <= y
             j += y <= x
         shared[p] = count
+
+
+@_jit
+def centroid_top_columns(  # pragma: no cover - compiled
+    indptr, indices, data, members, starts, count, best, total, seen, touched
+):
+    """``best[c]``: the ``count`` heaviest columns of the centroid of cluster ``c``'s rows.
+
+    Cluster ``c``'s rows are ``members[starts[c]:starts[c + 1]]``; each column is summed
+    in member order from 0 in the data's float type, then divided by the cluster's size
+    in that type, as the product of a 0/1 indicator with the matrix and numpy's division
+    make it (the same bits); zero sums are left out. Largest first, ties to the smaller
+    column (``np.lexsort((columns, -weights))``); a row of fewer is filled up with -1.
+    ``total``, ``seen`` (all False) and ``touched``: work arrays of the matrix's width.
+    """
+    values = np.empty(count, dtype=data.dtype)
+    columns = np.empty(count, dtype=np.int64)
+    for c in range(len(starts) - 1):
+        met = 0
+        for m in range(starts[c], starts[c + 1]):
+            row = members[m]
+            for e in range(indptr[row], indptr[row + 1]):
+                column = indices[e]
+                if not seen[column]:
+                    seen[column] = True
+                    total[column] = 0
+                    touched[met] = column
+                    met += 1
+                total[column] += data[e]
+        size = data.dtype.type(starts[c + 1] - starts[c])
+        filled = 0
+        for t in range(met):
+            column = touched[t]
+            seen[column] = False
+            if total[column] == 0:
+                continue
+            value = total[column] / size
+            if filled == count:  # full: the entry must rank above the last kept
+                if value < values[count - 1] or (
+                    value == values[count - 1] and column > columns[count - 1]
+                ):
+                    continue
+                at = count - 1
+            else:
+                at = filled
+                filled += 1
+            while at > 0 and (
+                value > values[at - 1] or (value == values[at - 1] and column < columns[at - 1])
+            ):
+                values[at], columns[at] = values[at - 1], columns[at - 1]
+                at -= 1
+            values[at], columns[at] = value, column
+        best[c, :filled] = columns[:filled]
+        best[c, filled:] = -1

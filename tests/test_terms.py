@@ -17,8 +17,13 @@ def reference_terms(matrix, names, rows, wanted):
     return tuple(shown)[:wanted]
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("batch_entries", [1, 40, 1 << 24])
-def test_cluster_terms_equal_each_centroid_ranked_alone(monkeypatch, batch_entries):
+def test_cluster_terms_equal_each_centroid_ranked_alone(monkeypatch, batch_entries, compiled):
+    from dedup import compiled as compiled_kernels
+
+    if compiled and not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
     monkeypatch.setattr(terms, "_BATCH_ENTRIES", batch_entries)
     rng = np.random.default_rng(7)
     n, width = 60, 30
@@ -32,7 +37,9 @@ def test_cluster_terms_equal_each_centroid_ranked_alone(monkeypatch, batch_entri
         dtype=object,
     )
     clusters = [rng.permutation(n)[: rng.integers(1, 12)].tolist() for _ in range(25)] + [[5], []]
-    got = terms.cluster_terms(matrix, names, clusters, 4)
+    got = terms.cluster_terms(matrix, names, clusters, 4, compiled=compiled)
     assert got == [reference_terms(matrix, names, rows, 4) for rows in clusters]
     assert any(len(t) == 4 for t in got) and () in got
-    assert terms.cluster_terms(matrix, names, clusters, 0) == [()] * len(clusters)
+    assert terms.cluster_terms(matrix, names, clusters, 0, compiled=compiled) == [()] * len(
+        clusters
+    )
