@@ -408,3 +408,31 @@ def centroid_top_columns(  # pragma: no cover - compiled
             values[at], columns[at] = value, column
         best[c, :filled] = columns[:filled]
         best[c, filled:] = -1
+
+
+@_jit
+def merge_counts(a_keys, a_counts, b_keys, b_counts, keys, counts):  # pragma: no cover
+    """Merge two runs of sorted distinct keys with counts: keys sorted, counts summed.
+
+    Writes into ``keys`` and ``counts`` (room for both runs); returns how many it wrote.
+    """
+    i = j = n = 0
+    while i < len(a_keys) and j < len(b_keys):
+        x, y = a_keys[i], b_keys[j]
+        if x <= y:
+            keys[n], counts[n] = x, a_counts[i]
+            if x == y:
+                counts[n] += b_counts[j]
+                j += 1
+            i += 1
+        else:
+            keys[n], counts[n] = y, b_counts[j]
+            j += 1
+        n += 1
+    for k in range(i, len(a_keys)):
+        keys[n], counts[n] = a_keys[k], a_counts[k]
+        n += 1
+    for k in range(j, len(b_keys)):
+        keys[n], counts[n] = b_keys[k], b_counts[k]
+        n += 1
+    return n

@@ -28,11 +28,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
+from . import compiled as compiled_kernels
 from .kept_entries import column_counts
 
 _BLOCK_TOKENS = 1_000_000  # tokens counted at once (about 50 MB of temporary arrays)
 _THREADS = 2  # blocks counted at once
 _MERGE_KEYS = 4_000_000  # distinct keys of blocks gathered before merging their counts
+_COMPILED_KEYS = 1 << 20  # keys merged by the compiled kernel past this many (with numba)
 
 Tokens = Sequence[str] | np.ndarray
 
@@ -135,6 +137,8 @@ def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
 
     ``parts`` is emptied (its arrays are freed as soon as they are joined).
     """
+    if sum(len(k) for k, _ in parts) >= _COMPILED_KEYS and compiled_kernels.available():
+        return _merged_compiled(parts)
     keys = np.concatenate([np.zeros(0, np.int64), *(k for k, _ in parts)])
     counts = np.concatenate([np.zeros(0, np.int64), *(c for _, c in parts)])
     parts.clear()
@@ -143,6 +147,30 @@ def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
     del order
     first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))[: len(keys)]
     return keys[first], np.add.reduceat(counts, first) if len(first) else counts
+
+
+def _merged_compiled(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_merge_counts` by compiled merges of two runs at a time (linear, not a sort).
+
+    The later parts (a few blocks' keys) are merged as a tree, then with the first (all the
+    keys merged so far), which is so read once.
+    """
+    from . import kernels
+
+    def merged(
+        a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        keys = np.empty(len(a[0]) + len(b[0]), dtype=np.int64)
+        counts = np.empty(len(keys), dtype=np.int64)
+        n = kernels.merge_counts(a[0], a[1], b[0], b[1], keys, counts)
+        return keys[:n].copy(), counts[:n].copy()
+
+    first, later = parts[0], parts[1:]
+    parts.clear()
+    while len(later) > 1:
+        pairs = [merged(later[i], later[i + 1]) for i in range(0, len(later) - 1, 2)]
+        later = pairs + later[len(pairs) * 2 :]
+    return merged(first, later[0]) if later else first
 
 
 def _frequent_features(

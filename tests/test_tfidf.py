@@ -80,17 +80,25 @@ def ktlab_features(count):
     return bodies, titles, names
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("min_df", [1, 2, 3])
-def test_document_frequencies_merged_in_parts_give_the_same_matrix(monkeypatch, min_df):
-    """Blocks' counts merged many times (small blocks, small merges) or once: one matrix."""
-    import dedup.tfidf
+def test_document_frequencies_merged_in_parts_give_the_same_matrix(monkeypatch, min_df, compiled):
+    """Blocks' counts merged many times (small blocks, small merges) or once: one matrix.
 
+    ``compiled``: the many merges by the compiled kernel (the whole one by a sort).
+    """
+    import dedup.tfidf
+    from dedup import compiled as compiled_kernels
+
+    if compiled and not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
     bodies, titles, names = ktlab_features(120)
     whole, whole_names = count_matrix(
         bodies, titles, names, title_weight=2, name_weight=1, min_df=min_df
     )
     monkeypatch.setattr(dedup.tfidf, "_BLOCK_TOKENS", 3000)
     monkeypatch.setattr(dedup.tfidf, "_MERGE_KEYS", 500)
+    monkeypatch.setattr(dedup.tfidf, "_COMPILED_KEYS", 0 if compiled else 1 << 62)
     parts, parts_names = count_matrix(
         bodies, titles, names, title_weight=2, name_weight=1, min_df=min_df
     )
@@ -130,3 +138,20 @@ def test_csr_order_is_lexsorts_with_and_without_packed_counts():
         strings, order = _as_strings(some)
         assert np.array_equal(order, np.argsort(some, kind="stable"))
         assert [str(s) for s in strings] == list(some)
+
+
+def test_compiled_merge_of_count_runs_is_the_sorts():
+    import dedup.tfidf
+    from dedup import compiled as compiled_kernels
+
+    if not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
+    rng = np.random.default_rng(2)
+    runs = []
+    for size in (0, 1, 40, 300, 7, 300, 0, 55):
+        keys = np.unique(rng.integers(0, 500, size=size))
+        runs.append((keys, rng.integers(1, 9, size=len(keys))))
+    expected = dedup.tfidf._merge_counts(list(runs))  # below _COMPILED_KEYS: the sort
+    got = dedup.tfidf._merged_compiled(list(runs))
+    assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+    assert len(expected[0]) > 300 and expected[1].sum() == sum(c.sum() for _, c in runs)
