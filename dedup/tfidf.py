@@ -34,7 +34,7 @@ from .kept_entries import column_counts
 _BLOCK_TOKENS = 1_000_000  # tokens counted at once (about 50 MB of temporary arrays)
 _THREADS = 2  # blocks counted at once
 _MERGE_KEYS = 4_000_000  # distinct keys of blocks gathered before merging their counts
-_COMPILED_KEYS = 1 << 20  # keys merged by the compiled kernel past this many (with numba)
+_COMPILED_KEYS = 1 << 20  # keys (entries) past which the compiled kernels serve (with numba)
 
 Tokens = Sequence[str] | np.ndarray
 
@@ -398,17 +398,21 @@ def tfidf_from_tokens(
     # TfidfTransformer(sublinear_tf=True, smooth_idf=min_df < 2).fit(counts).transform(counts)
     # step by step, in place (its fit validates the matrix through a copy of it).
     smooth = min_df < 2
-    df = column_counts(counts).astype(counts.dtype)
+    compiled = counts.nnz >= _COMPILED_KEYS and compiled_kernels.available()
+    df = column_counts(counts, compiled=compiled).astype(counts.dtype)
     df += float(smooth)
     idf = np.full_like(df, fill_value=counts.shape[0] + int(smooth), dtype=counts.dtype)
     idf /= df
     np.log(idf, out=idf)
     idf += 1.0
     del df
-    np.log(counts.data, out=counts.data)
-    counts.data += 1.0
-    for start in range(0, counts.nnz, _BLOCK_TOKENS):  # no temporary as long as the matrix
-        counts.data[start : start + _BLOCK_TOKENS] *= idf[
-            counts.indices[start : start + _BLOCK_TOKENS]
-        ]
+
+    def weigh(start: int) -> None:  # a block of entries (no temporary as long as the matrix)
+        data = counts.data[start : start + _BLOCK_TOKENS]
+        np.log(data, out=data)
+        data += 1.0
+        data *= idf[counts.indices[start : start + _BLOCK_TOKENS]]
+
+    # Each entry on its own: the blocks, two at a time, give the bits of one pass.
+    compiled_kernels.in_threads(weigh, range(0, counts.nnz, _BLOCK_TOKENS))
     return sp.csr_matrix(normalize(counts, norm="l2", copy=False)), feature_names
