@@ -69,6 +69,7 @@ class Paragraphs:
             made it).
         normal: The NFC of the paragraphs as given (before any cut), joined by line breaks
             (None when not made).
+        title: Normalized tokens of the title (empty when none, or not made).
     """
 
     doc_id: str
@@ -81,6 +82,7 @@ class Paragraphs:
     hashes: list[np.ndarray] = field(default_factory=list)
     rows: np.ndarray = field(default_factory=lambda: _NO_ROWS)
     normal: str | None = None
+    title: list[str] = field(default_factory=list)
 
     def kept(self) -> list[int]:
         """Indices of the paragraphs still kept."""
@@ -219,10 +221,10 @@ class ParagraphCleaner:
         return raw, tokens, trimmed, normal
 
     def _mark_title_echoes(self, doc: Paragraphs, title: str | None) -> None:
-        """Mark paragraphs that are the title plus at most a few tokens."""
+        """Keep the title's tokens; mark paragraphs that are the title plus at most a few tokens."""
         if not title:
             return
-        title_tokens = tokenize(normalize_text(title, self.norm))
+        title_tokens = doc.title = tokenize(normalize_text(title, self.norm))
         if len(title_tokens) < _MIN_ECHO_TITLE_TOKENS:
             return
         n = len(title_tokens)

@@ -58,6 +58,7 @@ class PackedTask:
         shingles: Shingle sets of all articles, one after the other (sorted uint64 each).
         shingle_counts: Shingles of each article.
         lengths: Characters of each cleaned text (in NFC).
+        titles: The normalized tokens of each title, joined by spaces (a token holds none).
         signatures: ``(articles, num_perm)`` uint32 MinHash signatures of the shingle sets.
         rows, fresh, worker: For :meth:`RowIds.ids`: each distinct token's and name's key
             (:class:`SentRows`), whether it is in ``vocabulary`` (both empty: all are), the
@@ -75,6 +76,7 @@ class PackedTask:
     shingles: np.ndarray
     shingle_counts: np.ndarray
     lengths: np.ndarray
+    titles: list[str]
     signatures: np.ndarray
     rows: np.ndarray
     fresh: np.ndarray
@@ -130,7 +132,7 @@ def _clean_task(
     name_codes: defaultdict[str, int] = defaultdict(itertools.count(offset).__next__)
     code = name_codes.__getitem__  # a name's code, numbering new ones (in C)
     pieces: list[np.ndarray] = []  # per article: its kept tokens' rows, then its names' codes
-    counts, name_counts, lengths, records = [], [], [], []
+    counts, name_counts, lengths, records, titles = [], [], [], [], []
     cuts: dict[int, dict[int, str]] = {}
     k, cap = config.shingles.k, config.shingles.max_shingles
     for article, doc in zip(articles, prepared, strict=True):
@@ -145,6 +147,7 @@ def _clean_task(
             pieces.append(np.fromiter(map(code, found), dtype=np.int64, count=len(found)))
             name_counts.append(len(found))
         records.append(cleaner.removal_records(doc))
+        titles.append(" ".join(doc.title))
         glued = {i: doc.raw[i] for i in doc.trimmed if i not in doc.removed}
         if glued:
             cuts[article[0]] = glued
@@ -180,6 +183,7 @@ def _clean_task(
         shingles=np.concatenate([_EMPTY, *shingle_sets]),
         shingle_counts=np.array([len(s) for s in shingle_sets], dtype=np.int64),
         lengths=np.array(lengths, dtype=np.int64),
+        titles=titles,
         signatures=signatures,
         rows=rows,
         fresh=fresh,

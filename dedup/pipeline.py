@@ -21,11 +21,10 @@ from .config import PipelineConfig
 from .errors import InputError
 from .memory import release_freed_memory
 from .neardup import NearDuplicateFinder
-from .normalize import normalize_text
 from .paragraphs import ParagraphCleaner
 from .parallel import Progress, kept_paragraphs, unpack
 from .sentrows import RowIds
-from .shingle import Hasher, tokenize
+from .shingle import Hasher
 from .tfidf import Vocabulary
 from .types import (
     ArticleResult,
@@ -110,6 +109,8 @@ class CleanedCorpus(NamedTuple):
             (int32; empty unless asked for).
         shingles: The shingle set of each cleaned text (sorted distinct uint64 hashes).
         lengths: Characters of each cleaned text, in NFC.
+        titles: The normalized tokens of each title, joined by spaces (the paragraph stage's
+            workers have them: taking them here costs the main process a split).
         signatures: ``(documents, num_perm)`` uint32 MinHash signatures of the shingle sets.
     """
 
@@ -119,6 +120,7 @@ class CleanedCorpus(NamedTuple):
     names: list[np.ndarray]
     shingles: list[np.ndarray]
     lengths: list[int]
+    titles: list[str]
     signatures: np.ndarray
 
     def cleaned(self, position: int, doc: Document) -> CleanedDocument:
@@ -164,6 +166,7 @@ def clean_paragraphs(
     name_ids: list[np.ndarray] = [np.zeros(0, dtype=np.int32)] * len(docs)
     shingle_sets: list[np.ndarray] = [_EMPTY] * len(docs)
     lengths = np.zeros(len(docs), dtype=np.int64)
+    titles: list[str] = [""] * len(docs)
     signatures = np.empty((len(docs), config.shingles.num_perm), dtype=np.uint32)
     dropped = dropped_before = 0  # characters of text dropped since the last trim, before it
     row_ids = RowIds(vocabulary)  # each token's string comes once from each worker
@@ -171,6 +174,8 @@ def clean_paragraphs(
         lengths[packed.positions] = packed.lengths
         signatures[packed.positions] = packed.signatures
         cuts.update(packed.cuts)
+        for n, title in zip(packed.positions.tolist(), packed.titles, strict=True):
+            titles[n] = title
         unpacked = unpack(packed, row_ids)
         for (n, kept, shingles, found), records in zip(unpacked, packed.records, strict=True):
             removed[n], tokens[n], name_ids[n], shingle_sets[n] = records, kept, found, shingles
@@ -184,7 +189,7 @@ def clean_paragraphs(
                 release_freed_memory()
                 dropped_before, dropped = dropped_before + dropped, 0
     return CleanedCorpus(
-        removed, cuts, tokens, name_ids, shingle_sets, lengths.tolist(), signatures
+        removed, cuts, tokens, name_ids, shingle_sets, lengths.tolist(), titles, signatures
     )
 
 
@@ -272,22 +277,17 @@ def run(
         if cluster:
             bodies = [corpus.tokens[i] for i in canonicals]
             names = [corpus.names[i] for i in canonicals]
-            corpus = corpus._replace(tokens=[], names=[])
+            titles = [vocabulary.ids(corpus.titles[i].split()) for i in canonicals]
+            corpus = corpus._replace(tokens=[], names=[], titles=[])
             matrix, terms = clusterer.features(
-                bodies,
-                titles=[
-                    vocabulary.ids(tokenize(normalize_text(docs[i].title or "", config.norm)))
-                    for i in canonicals
-                ],
-                names=names,
-                vocabulary=vocabulary,
+                bodies, titles=titles, names=names, vocabulary=vocabulary
             )
-            del bodies, names, vocabulary  # the tokens are in the matrix (and its names) now
+            del bodies, names, titles, vocabulary  # the tokens are in the matrix now
             release_freed_memory()
             clusterer.fit_matrix(matrix, terms, published=[docs[i].published for i in canonicals])
             del matrix
         else:
-            corpus = corpus._replace(tokens=[], names=[])  # no features to build
+            corpus = corpus._replace(tokens=[], names=[], titles=[])  # no features to build
             clusterer.singletons(len(canonicals))
     position = {doc_index: row for row, doc_index in enumerate(canonicals)}
     event_of = [

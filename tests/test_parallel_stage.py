@@ -13,7 +13,7 @@ import dedup.shingle
 from dedup.config import PipelineConfig
 from dedup.features import name_sequences
 from dedup.neardup import NearDuplicateFinder
-from dedup.normalize import nfc
+from dedup.normalize import nfc, normalize_text
 from dedup.paragraphs import ParagraphCleaner
 from dedup.parallel import CHUNK, first_seen_ids, make_tasks
 from dedup.pipeline import clean_paragraphs, paragraph_workers, run
@@ -24,6 +24,7 @@ from dedup.shingle import (
     lsh_candidates,
     lsh_index,
     shingle_hashes,
+    tokenize,
 )
 from dedup.tfidf import Vocabulary
 from dedup.types import Document, RemovedParagraph
@@ -95,6 +96,10 @@ def test_packed_stage_equals_whole_corpus_cleaning():
             np.array_equal(a, b) for a, b in zip(got.shingles, expected_shingles, strict=True)
         )
         assert got.lengths == [len(nfc(c.text)) for c in expected]
+        assert got.titles == [
+            " ".join(tokenize(normalize_text(d.title or "", config.norm))) for d in docs
+        ]
+        assert sum(bool(t) for t in got.titles) > len(docs) // 2
         perms = Permutations(config.shingles.num_perm, config.shingles.seed)
         assert np.array_equal(got.signatures, perms.signatures(expected_shingles))
 
