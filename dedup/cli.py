@@ -21,7 +21,7 @@ from .config import ClusterConfig, NearDupConfig, PipelineConfig
 from .errors import INTERRUPTED, DedupError
 from .io.readers import FieldNames
 from .io.writers import atomic_output, write_rejects
-from .memory import map_large_allocations
+from .memory import collector_held_off, map_large_allocations
 from .progress import ProgressPrinter, wanted
 from .report import iter_json, iter_records, to_markdown, to_text
 from .types import Result
@@ -225,7 +225,7 @@ def _run(options: dict[str, Any], *, cluster: bool = True, keep_input: bool = Tr
 
 def _write(text: str | Iterable[str], output: str | None) -> None:
     """Write ``text`` (or its pieces, one by one) to ``output`` (atomically) or standard output."""
-    with atomic_output(output) as stream:
+    with atomic_output(output) as stream, collector_held_off():  # pieces made: no cycle
         stream.writelines([text] if isinstance(text, str) else text)
 
 

@@ -16,7 +16,10 @@ peaked at 642-645 MB over its input instead of 791-903 MB, and took 8-27 % longe
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _M_MMAP_THRESHOLD = -3  # mallopt parameter (glibc malloc.h)
@@ -64,3 +67,23 @@ def _glibc(name: str, *argtypes: type) -> Any | None:
     function.argtypes = list(argtypes)
     function.restype = ctypes.c_int
     return function
+
+
+@contextmanager
+def collector_held_off() -> Iterator[None]:
+    """Hold off the cyclic garbage collector for a while (re-enabled after, if it was on).
+
+    For work that makes a great many small objects (lists, tuples, records) and no reference
+    cycle: the collections their allocation sets off find nothing, and a full one walks every
+    object alive. In the paragraph stage's tasks they cost about 6 % of the stage; in a whole
+    run of 200,000 articles 10.7 s of the main process (13 full collections: 7.4 s), more at
+    a million, as each full one walks more objects. Memory freed by reference counting (all
+    the pipeline frees) is freed as before.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

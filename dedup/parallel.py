@@ -12,18 +12,17 @@ alone, so the output is byte-identical whatever the number of workers.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from .config import PipelineConfig
 from .features import name_sequences
+from .memory import collector_held_off
 from .paragraphs import ParagraphCleaner, Paragraphs, split_paragraphs
 from .sentrows import RowIds, SentRows
 from .shingle import Permutations, shingles_of_runs
@@ -97,24 +96,8 @@ def clean_task(
     ``sent`` (this process's, for the tasks of one run), a token or name sent before is given
     by its key alone (:class:`RowIds` reads it).
     """
-    with _without_gc():
+    with collector_held_off():
         return _clean_task(cleaner, config, articles, names, sent)
-
-
-@contextmanager
-def _without_gc() -> Iterator[None]:
-    """Hold off the cyclic garbage collector for a while (re-enabled after, if it was on).
-
-    A task makes a great many small lists and tuples and no reference cycle: the collections
-    their allocation sets off find nothing and cost about 6% of the stage.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _clean_task(
