@@ -23,6 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from .memory import collect_own_garbage
+
 _TASKS_PER_JOB = 32  # tasks per worker: the last ones to finish are small
 _shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # read by forked workers
 
@@ -136,7 +138,9 @@ def map_blocks(
         tasks = _tasks(costs, jobs)
         results: list[Any] = [None] * len(items)
         fork = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=fork) as pool:
+        workers = min(jobs, len(tasks))
+        # The collector: held off by dedup.pipeline.run, needed by the linkage's own cycles.
+        with ProcessPoolExecutor(workers, mp_context=fork, initializer=collect_own_garbage) as pool:
             for task, done in zip(tasks, pool.map(_run_task, tasks), strict=True):
                 for i, result in zip(task, done, strict=True):
                     results[i] = result

@@ -89,3 +89,32 @@ def test_a_run_holds_the_collector_off_and_gives_it_back(monkeypatch):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_trimming_makes_no_reference_cycles():
+    import gc
+
+    from dedup.memory import release_freed_memory
+
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):  # once per block of the linkage: each must leave nothing behind
+            release_freed_memory()
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def _collector_on(_item):
+    import gc
+
+    return gc.isenabled()
+
+
+def test_forked_block_workers_collect_their_own_cycles():
+    from dedup.blocks import map_blocks
+    from dedup.memory import collector_held_off
+
+    with collector_held_off():  # as inside dedup.run
+        assert map_blocks(_collector_on, list(range(8)), [1.0] * 8, jobs=2) == [True] * 8
