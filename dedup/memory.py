@@ -77,10 +77,11 @@ def collector_held_off() -> Iterator[None]:
 
     For work that makes a great many small objects (lists, tuples, records) and no reference
     cycle: the collections their allocation sets off find nothing, and a full one walks every
-    object alive. In the paragraph stage's tasks they cost about 6 % of the stage; in a whole
-    run of 200,000 articles 10.7 s of the main process (13 full collections: 7.4 s), more at
-    a million, as each full one walks more objects. Memory freed by reference counting (all
-    the pipeline frees) is freed as before.
+    object alive. In the paragraph stage's tasks they cost about 6 % of the stage. Held off
+    through a whole run instead (200,000 articles: 10.7 s of collections in the main process,
+    1.2 s without), the story blocks' forked workers ran far slower at a million articles
+    (the first pass 422 s against 100-160 s, much of it system time in their per-block heap
+    trims), so a run leaves the collector on.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -19,7 +19,7 @@ import numpy as np
 from .cluster import EventStoryClusterer
 from .config import PipelineConfig
 from .errors import InputError
-from .memory import collector_held_off, release_freed_memory
+from .memory import release_freed_memory
 from .neardup import NearDuplicateFinder
 from .paragraphs import ParagraphCleaner
 from .parallel import Progress, kept_paragraphs, unpack
@@ -237,20 +237,7 @@ def run(
         >>> result.articles[0].event
         'e1'
     """
-    # A run makes millions of small objects (records, tuples) and no reference cycle.
-    with collector_held_off():
-        return _run(documents, config or PipelineConfig(), rejected, cluster, progress, keep_input)
-
-
-def _run(
-    documents: Iterable[Document],
-    config: PipelineConfig,
-    rejected: Iterable[Rejected],
-    cluster: bool,
-    progress: Progress | None,
-    keep_input: bool,
-) -> Result:
-    """:func:`run` (with the garbage collector held off)."""
+    config = config or PipelineConfig()
     stats: dict[str, float] = {}
     timer = _Timer(stats, progress)
     repeated: list[Rejected] = []

@@ -65,32 +65,6 @@ def test_trimming_returns_freed_heap_blocks():
     assert _kept_after_freeing_small_blocks(True) < 20.0  # the 8 MB of survivors stay
 
 
-def test_a_run_holds_the_collector_off_and_gives_it_back(monkeypatch):
-    import gc
-
-    import dedup
-    import dedup.pipeline
-
-    seen = []
-    real_fit = dedup.pipeline.NearDuplicateFinder.fit
-
-    def fit(self, *args, **kwargs):  # a stage inside the run
-        seen.append(gc.isenabled())
-        return real_fit(self, *args, **kwargs)
-
-    monkeypatch.setattr(dedup.pipeline.NearDuplicateFinder, "fit", fit)
-    assert gc.isenabled()
-    docs = [dedup.Document("a", "Một bài báo về Hà Nội."), dedup.Document("b", "Khác.")]
-    result = dedup.run(docs)
-    assert seen == [False] and gc.isenabled() and len(result.articles) == 2
-    gc.disable()
-    try:  # a caller's choice stands
-        dedup.run([dedup.Document("a", "Một bài báo.")])
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
 def test_trimming_makes_no_reference_cycles():
     import gc
 
@@ -116,5 +90,5 @@ def test_forked_block_workers_collect_their_own_cycles():
     from dedup.blocks import map_blocks
     from dedup.memory import collector_held_off
 
-    with collector_held_off():  # as inside dedup.run
+    with collector_held_off():  # as a caller may hold it
         assert map_blocks(_collector_on, list(range(8)), [1.0] * 8, jobs=2) == [True] * 8
