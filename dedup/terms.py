@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from . import compiled as compiled_kernels
 from .features import NAME_PREFIX
+from .kept_entries import row_ranges
 
 _BATCH_ENTRIES = 1 << 24  # member entries summed at once (the product: ~130 MB at most)
 _COMPILED_CLUSTERS = 10_000  # fewer clusters are not worth loading the compiled kernel
@@ -54,9 +55,9 @@ def cluster_terms(
     sizes = np.fromiter(map(len, clusters), dtype=np.int64, count=len(clusters))
     rows = np.fromiter(itertools.chain.from_iterable(clusters), np.int64, int(sizes.sum()))
     starts = np.concatenate([[0], np.cumsum(sizes)])
-    if compiled:
-        return _compiled_terms(matrix, names, rows, starts, wanted)
     entries = np.concatenate([[0], np.cumsum(np.diff(matrix.indptr)[rows])])[starts]
+    if compiled:
+        return _compiled_terms(matrix, names, rows, starts, entries, wanted)
     terms: list[tuple[str, ...]] = []
     first = 0
     while first < len(clusters):  # batches of whole clusters, of about _BATCH_ENTRIES each
@@ -98,21 +99,24 @@ def _batch_terms(
 
 
 def _compiled_terms(
-    matrix: sp.csr_matrix, names: np.ndarray, rows: np.ndarray, starts: np.ndarray, wanted: int
+    matrix: sp.csr_matrix,
+    names: np.ndarray,
+    rows: np.ndarray,
+    starts: np.ndarray,
+    entries: np.ndarray,
+    wanted: int,
 ) -> list[tuple[str, ...]]:
     """:func:`cluster_terms` with each centroid summed and ranked compiled, on two threads.
 
     No product and no centroid matrix: each cluster's columns are summed in a work array
-    of the matrix's width, then ranked. Clusters ``c`` has rows ``rows[starts[c]:starts[c+1]]``.
+    of the matrix's width, then ranked. Cluster ``c`` has rows ``rows[starts[c]:starts[c+1]]``
+    and the matrix entries before ``entries[c]`` belong to the clusters before it.
     """
     from . import kernels
 
     count = 2 * wanted  # room for the names that fold into words
-    clusters = len(starts) - 1
-    entries = np.concatenate([[0], np.cumsum(np.diff(matrix.indptr)[rows])])[starts]
     # Chunks of about equal entries (a few per thread, so the best columns stay small).
-    edges = np.searchsorted(entries, np.linspace(0, entries[-1], 8 * compiled_kernels.THREADS + 1))
-    edges = np.unique(np.concatenate([[0], edges, [clusters]]))
+    chunks = row_ranges(entries, 8 * compiled_kernels.THREADS)
     width = matrix.shape[1]
 
     def rank(chunk: tuple[int, int]) -> np.ndarray:
@@ -125,7 +129,7 @@ def _compiled_terms(
         )  # fmt: skip
         return best
 
-    best = compiled_kernels.in_threads(rank, list(itertools.pairwise(edges.tolist())))
+    best = compiled_kernels.in_threads(rank, chunks)
     best = np.concatenate([np.zeros((0, count), dtype=np.int64), *best])
     met = np.unique(best[best >= 0])
     shown = dict(
