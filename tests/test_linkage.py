@@ -167,3 +167,16 @@ def test_compiled_vector_operations_give_the_same_labels(monkeypatch):
     assert average_link_labels(matrix, pairs, 0.5).tolist() == expected.tolist()
     assert calls == [1, 1]
     assert 1 < len(set(expected.tolist())) < 600
+
+
+def test_only_a_large_linkage_trims_the_heap(monkeypatch):
+    """A trim walks every free chunk the process holds: a block worker's small blocks skip it."""
+    matrix = planted(2, 200)
+    pairs = similar_pairs(matrix, 0.3)
+    trims = []
+    monkeypatch.setattr(dedup_linkage, "release_freed_memory", lambda: trims.append(1))
+    expected = average_link_labels(matrix, pairs, 0.7)
+    assert trims == []  # far under _TRIM_PAIRS
+    monkeypatch.setattr(dedup_linkage, "_TRIM_PAIRS", len(pairs[0]))
+    assert average_link_labels(matrix, pairs, 0.7).tolist() == expected.tolist()
+    assert trims == [1]
