@@ -32,7 +32,6 @@ from . import compiled as compiled_kernels
 from .kept_entries import column_counts
 
 _BLOCK_TOKENS = 1_000_000  # tokens counted at once (about 50 MB of temporary arrays)
-_THREADS = 2  # blocks counted at once
 _MERGE_KEYS = 4_000_000  # distinct keys of blocks gathered before merging their counts
 _COMPILED_KEYS = 1 << 20  # keys (entries) past which the compiled kernels serve (with numba)
 
@@ -326,7 +325,7 @@ def count_matrix(
     edges = _blocks(lengths, width)
     # Two passes over the blocks (each counted twice): the document frequencies first, then
     # the rows of the matrix, so no pass holds every cell of the corpus at once.
-    with ThreadPoolExecutor(_THREADS) as pool:  # numpy's sorts release the GIL
+    with ThreadPoolExecutor(compiled_kernels.THREADS) as pool:  # numpy's sorts release the GIL
         found = pool.map(lambda edge: _distinct_keys(count(edge)), edges)
         words, pairs = _frequent_features(found, width, min_df)
     tokens = vocabulary.tokens()
@@ -354,8 +353,7 @@ def count_matrix(
         row_sizes = np.bincount(docs - start, minlength=stop - start)
         return (row_sizes, *_csr_order(docs - start, cell_column, values, len(labels)))
 
-    with ThreadPoolExecutor(_THREADS) as pool:
-        pieces = list(pool.map(rows, edges))
+    pieces = compiled_kernels.in_threads(rows, edges)
     matrix = _stack_rows(pieces, (n, len(labels)))
     matrix.sort_indices()
     return matrix, labels[order]
