@@ -139,7 +139,7 @@ def map_blocks(
         results: list[Any] = [None] * len(items)
         fork = multiprocessing.get_context("fork")
         workers = min(jobs, len(tasks))
-        # The collector: held off by dedup.pipeline.run, needed by the linkage's own cycles.
+        # The collector: a caller may hold it off; the linkage's own cycles need it.
         with ProcessPoolExecutor(workers, mp_context=fork, initializer=collect_own_garbage) as pool:
             for task, done in zip(tasks, pool.map(_run_task, tasks), strict=True):
                 for i, result in zip(task, done, strict=True):

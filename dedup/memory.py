@@ -77,11 +77,10 @@ def collector_held_off() -> Iterator[None]:
 
     For work that makes a great many small objects (lists, tuples, records) and no reference
     cycle: the collections their allocation sets off find nothing, and a full one walks every
-    object alive. In the paragraph stage's tasks they cost about 6 % of the stage. Held off
-    through a whole run instead (200,000 articles: 10.7 s of collections in the main process,
-    1.2 s without), the story blocks' forked workers ran far slower at a million articles
-    (the first pass 422 s against 100-160 s, much of it system time in their per-block heap
-    trims), so a run leaves the collector on.
+    object alive. In the paragraph stage's tasks they cost about 6 % of the stage. A run
+    leaves it on: held off through a whole run (200,000 articles: 10.7 s of collections in the
+    main process, 1.2 s without) it was measured at a million articles only beside the
+    per-block heap trims that then slowed the story blocks (since dropped), and not since.
     """
     enabled = gc.isenabled()
     gc.disable()
