@@ -73,7 +73,7 @@ def test_trimming_makes_no_reference_cycles():
     gc.collect()
     gc.disable()
     try:
-        for _ in range(20):  # once per block of the linkage: each must leave nothing behind
+        for _ in range(20):  # once per large linkage: each must leave nothing behind
             release_freed_memory()
         assert gc.collect() == 0
     finally:
