@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from .memory import collect_own_garbage
+from .memory import collect_own_garbage, release_freed_memory
 
 _TASKS_PER_JOB = 32  # tasks per worker: the last ones to finish are small
 _shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # read by forked workers
@@ -94,7 +94,17 @@ def _run_task(indices: list[int]) -> list[Any]:
     if _shared is None:
         raise RuntimeError("map_blocks sets the work before it forks the workers")
     work, items = _shared
-    return [work(items[i]) for i in indices]
+    try:
+        return [work(items[i]) for i in indices]
+    finally:
+        # A forked worker inherits the parent's heap with its free chunks (about 0.8 GB at
+        # 200,000 articles, after the texts are dropped), and serves its small allocations
+        # from them: without a trim, its tasks copy more and more of those shared pages
+        # until it holds nearly all of them. One trim per task (about 64 per pass, about
+        # 15 ms each) keeps each worker's private memory near what one task needs: at
+        # 200,000 articles the second pass' workers grew by 612-696 MB each without it, by
+        # 16-119 MB with it, and the run's summed PSS peak fell from 3.36 to 2.4 GB.
+        release_freed_memory()
 
 
 def _tasks(costs: Sequence[float], jobs: int) -> list[list[int]]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 INTERRUPTED = "Interrupted; no output was written."  # what a Ctrl-C prints (exit 130)
-# Where str.splitlines cuts, written as escapes: a reason quotes input (field names, values),
-# and the error must stay one line.
-_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines cuts
+# The line breaks written as escapes: a reason quotes input (field names, values), and the
+# error must stay one line.
+_ESCAPED_BREAKS = {ord(c): repr(c)[1:-1] for c in LINE_BREAKS}
 
 
 class DedupError(Exception):
@@ -31,7 +32,7 @@ class InputError(DedupError):
     def __init__(self, path: str | Path, line_no: int, reason: str) -> None:
         self.path = str(path)
         self.line_no = line_no
-        self.reason = reason.translate(_LINE_BREAKS)
+        self.reason = reason.translate(_ESCAPED_BREAKS)
         where = f"{self.path}:{line_no}" if line_no else self.path
         super().__init__(f"{where}: {self.reason}")
 

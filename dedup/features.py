@@ -17,14 +17,14 @@ import re
 from collections.abc import Sequence
 
 from .config import NormConfig
+from .errors import LINE_BREAKS
 from .normalize import fold_lines, nfc
 from .shingle import features
 
 _WORD_OR_STOP = re.compile(r"\w+|[.!?]")
 _WORD = re.compile(r"\w+")
 _STOPS = ".!?"
-_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines cuts
-_STOPS_AND_BREAKS = _STOPS + _LINE_BREAKS
+_STOPS_AND_BREAKS = _STOPS + LINE_BREAKS
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # characters past the BMP
 NAME_PREFIX = "\u2063name:"  # invisible separator: never produced by the tokenizer
 
@@ -65,7 +65,7 @@ def _runs_pattern() -> re.Pattern[str]:
     word = re.compile(r"\w")
     letters = (chr(code) for code in range(0x10000))
     upper = re.escape("".join(c for c in letters if c.isupper() and word.match(c)))
-    gap = f"[^\\w{re.escape(_STOPS + _LINE_BREAKS)}]+"
+    gap = f"[^\\w{re.escape(_STOPS + LINE_BREAKS)}]+"
     # (?<!\w.) after the first letter: the word starts there (not inside a word).
     # Group 1: the first word; group 2: the others (empty for a run of one word).
     return re.compile(f"([{upper}](?<!\\w.)\\w*)((?:{gap}[{upper}]\\w*)*)")

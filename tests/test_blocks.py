@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from conftest import dev_records
@@ -38,14 +40,33 @@ def test_map_blocks_in_processes_returns_every_result_in_item_order():
     items = list(range(40))
 
     def work(item):  # a closure: it could not be pickled to a spawned worker
-        return (item, int(offset[item % 5]), __import__("os").getpid())
+        return (item, int(offset[item % 5]), os.getpid())
 
     costs = [float((i % 7) ** 2 + 1) for i in items]
     serial = map_blocks(work, items, costs, jobs=1)
     forked = map_blocks(work, items, costs, jobs=2)
     assert [r[:2] for r in forked] == [r[:2] for r in serial]
-    assert {r[2] for r in serial} == {__import__("os").getpid()}
-    assert __import__("os").getpid() not in {r[2] for r in forked}  # run by the workers
+    assert {r[2] for r in serial} == {os.getpid()}
+    assert os.getpid() not in {r[2] for r in forked}  # run by the workers
+
+
+def test_each_worker_task_ends_in_a_heap_trim(tmp_path, monkeypatch):
+    import dedup.blocks as blocks
+
+    log = tmp_path / "trims"
+
+    def logged_trim():  # the workers fork after the patch, so they call this one
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return True
+
+    monkeypatch.setattr(blocks, "release_freed_memory", logged_trim)
+    items = list(range(40))
+    costs = [float(i % 5 + 1) for i in items]
+    assert map_blocks(lambda item: item * 2, items, costs, jobs=2) == [i * 2 for i in items]
+    trims = log.read_text().split()
+    assert len(trims) == len(blocks._tasks(costs, 2))  # one per task, not one per item
+    assert str(os.getpid()) not in trims  # in the workers
 
 
 def _fit(records, jobs):
