@@ -108,13 +108,22 @@ def _run_task(indices: list[int]) -> list[Any]:
 
 
 def _tasks(costs: Sequence[float], jobs: int) -> list[list[int]]:
-    """Item indices grouped into tasks of about equal cost, costliest items first."""
+    """Item indices grouped into tasks, costliest items first.
+
+    A task closes when it holds its share of the estimated cost or its share of the items,
+    whichever comes first (``_TASKS_PER_JOB`` shares per job). The estimate (a block's rows
+    squared) leaves out the fixed cost of each item, which dominates among the many small
+    blocks sorted last: at a million articles, closing on cost alone put 35,159 blocks of
+    at most 8 rows in the last task, 59 s on one core while the other was idle. Capped on
+    both, no task holds more than one share of either part of the work.
+    """
     order = sorted(range(len(costs)), key=lambda i: (-costs[i], i))
-    budget = sum(costs) / (_TASKS_PER_JOB * jobs)
+    shares = _TASKS_PER_JOB * jobs
+    budget, most = sum(costs) / shares, max(1, -(-len(costs) // shares))
     tasks: list[list[int]] = []
     spent = budget
     for i in order:
-        if spent >= budget:
+        if spent >= budget or len(tasks[-1]) >= most:
             tasks.append([])
             spent = 0.0
         tasks[-1].append(i)

@@ -50,6 +50,21 @@ def test_map_blocks_in_processes_returns_every_result_in_item_order():
     assert os.getpid() not in {r[2] for r in forked}  # run by the workers
 
 
+def test_tasks_share_both_the_cost_and_the_items():
+    from dedup.blocks import _TASKS_PER_JOB, _tasks
+
+    # A few large blocks and very many small ones, as a large corpus has: on cost alone,
+    # the small ones would crowd into the last tasks (each block also has a fixed cost).
+    costs = [10_000.0**2, 3_000.0**2] + [float(rows**2) for rows in [2, 3, 8] * 20_000]
+    tasks = _tasks(costs, jobs=2)
+    shares = _TASKS_PER_JOB * 2
+    assert sorted(i for task in tasks for i in task) == list(range(len(costs)))
+    assert max(len(task) for task in tasks) <= -(-len(costs) // shares)
+    assert len(tasks) <= 2 * shares + 1
+    assert tasks[0] == [0]  # the costliest first, alone
+    assert [costs[i] for task in tasks for i in task] == sorted(costs, reverse=True)
+
+
 def test_each_worker_task_ends_in_a_heap_trim(tmp_path, monkeypatch):
     import dedup.blocks as blocks
 
