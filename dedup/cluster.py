@@ -33,7 +33,7 @@ from datetime import datetime
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
 from .background import MIN_BACKGROUND_DOCS as _MIN_BACKGROUND_DOCS
@@ -43,6 +43,7 @@ from .background import pair_similarities as _pair_similarities
 from .background import two_group_split as two_group_split  # patched by name in tests
 from .blocks import block_pairs, connected_blocks, map_blocks, pairs_by_block
 from .config import ClusterConfig
+from .dendrogram import flat_clusters
 from .linkage import average_link_labels, dated_labels, story_pairs, use_compiled
 from .pairs import used_columns
 from .splits import blocks_typical_rows, dense_similarity, split_merged
@@ -104,7 +105,7 @@ def _average_link(distances: np.ndarray, threshold: float) -> np.ndarray:
     np.fill_diagonal(distances, 0.0)
     tree = linkage(squareform(distances, checks=False), method="average")
     # Cut strictly below the threshold plus a hair, so "distance <= threshold" merges.
-    return fcluster(tree, t=threshold + 1e-9, criterion="distance")
+    return flat_clusters(tree, threshold + 1e-9)
 
 
 def _days(when: datetime | None) -> float:

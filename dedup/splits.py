@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.cluster.hierarchy import linkage, to_tree
+from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import squareform
 
+from .dendrogram import top_merge_side
 from .pairs import used_columns
 
 _MIN_PART_ROWS = 3  # a part's density needs three pairs (a part of two has a single pair)
@@ -49,9 +50,7 @@ def _top_split(similarity: np.ndarray) -> np.ndarray:
     distances = np.clip(1.0 - similarity, 0.0, 1.0)
     np.fill_diagonal(distances, 0.0)
     tree = linkage(squareform(distances, checks=False), method="average")
-    side = np.ones(len(similarity), dtype=np.int64)
-    side[to_tree(tree).get_left().pre_order()] = 0
-    return side
+    return top_merge_side(tree)
 
 
 def _mean_within(similarity: np.ndarray) -> float:
