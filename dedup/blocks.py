@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .memory import collect_own_garbage, release_freed_memory
 
-_TASKS_PER_JOB = 32  # tasks per worker: the last ones to finish are small
+_TASKS_PER_JOB = 32  # shares of the cost and of the items per worker (see _tasks)
 _shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # read by forked workers
 
 
@@ -100,10 +100,10 @@ def _run_task(indices: list[int]) -> list[Any]:
         # A forked worker inherits the parent's heap with its free chunks (about 0.8 GB at
         # 200,000 articles, after the texts are dropped), and serves its small allocations
         # from them: without a trim, its tasks copy more and more of those shared pages
-        # until it holds nearly all of them. One trim per task (about 64 per pass, about
-        # 15 ms each) keeps each worker's private memory near what one task needs: at
-        # 200,000 articles the second pass' workers grew by 612-696 MB each without it, by
-        # 16-119 MB with it, and the run's summed PSS peak fell from 3.36 to 2.4 GB.
+        # until it holds nearly all of them. One trim per task keeps each worker's private
+        # memory near what one task needs. At 200,000 articles (92 tasks per pass, 0.8-0.9 s
+        # of trims per run in all) the second pass' workers grew by 612-696 MB each without
+        # it, by 16-124 MB with it, and the run's summed PSS peak fell from 3.36 to 2.43 GB.
         release_freed_memory()
 
 
