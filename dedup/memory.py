@@ -10,7 +10,8 @@ array its own mapping, returned to the system when freed. Small objects are not 
 
 The cost: a fresh mapping is zero-filled by the kernel as it is first touched, where a reused
 heap block is not. Clustering 25,000 articles (alternating runs on a shared 2-core machine)
-peaked at 642-645 MB over its input instead of 791-903 MB, and took 8-27 % longer.
+peaked at 642-645 MB over its input instead of 791-903 MB, and took 8-27 % longer. Where
+that cost is paid over and over (the TF-IDF build), :func:`heap_reused` lifts the setting.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_M_MMAP_THRESHOLD = -3  # mallopt parameter (glibc malloc.h)
+_M_TRIM_THRESHOLD = -1  # mallopt parameters (glibc malloc.h)
+_M_MMAP_THRESHOLD = -3
+_DEFAULT_TRIM_THRESHOLD = 128 * 1024  # bytes: glibc's, kept once a threshold is set by hand
 MMAP_THRESHOLD = 1 << 20  # bytes
+HEAP_THRESHOLD = 32 << 20  # bytes: the largest mmap threshold glibc accepts (64-bit)
+HEAP_TRIM_THRESHOLD = 1 << 30  # bytes of free space atop the heap before it is trimmed (C int)
+_set_threshold: int | None = None  # what map_large_allocations set, if it took effect
 
 
 def map_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
@@ -39,8 +45,41 @@ def map_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
     Returns:
         Whether the setting took effect.
     """
+    global _set_threshold
     mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
-    return mallopt is not None and bool(mallopt(_M_MMAP_THRESHOLD, threshold))
+    if mallopt is None or not mallopt(_M_MMAP_THRESHOLD, threshold):
+        return False
+    _set_threshold = threshold
+    return True
+
+
+@contextmanager
+def heap_reused() -> Iterator[None]:
+    """Serve arrays of up to 32 MB from the heap for a while, then give the freed pages back.
+
+    For work that makes many large temporaries one after another, where mapping each on its
+    own (:func:`map_large_allocations`) has the kernel zero-fill every one of them as it is
+    first touched: the TF-IDF build counts its blocks of a million tokens twice, tens of MB
+    of temporaries each time. Inside, freed space is reused (and the heap is not trimmed
+    after each free); on leaving, the threshold is set back and the free pages are returned
+    (:func:`release_freed_memory`). Measured on the TF-IDF build of 200,000 news articles
+    (alternated runs): 3.3-3.5 million page faults and 17-25 s of system time before, 0.26-0.29
+    million and 4.5-8.5 s inside; the build's wall time fell from 40.4 and 27.0 s to 27.6 and
+    19.5 s in two pairs of runs. Does nothing unless :func:`map_large_allocations`
+    took effect (glibc's own adaptive threshold already reuses the heap).
+    """
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+    if _set_threshold is None or mallopt is None:
+        yield
+        return
+    mallopt(_M_TRIM_THRESHOLD, HEAP_TRIM_THRESHOLD)
+    mallopt(_M_MMAP_THRESHOLD, HEAP_THRESHOLD)
+    try:
+        yield
+    finally:
+        mallopt(_M_MMAP_THRESHOLD, _set_threshold)
+        mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+        release_freed_memory()
 
 
 def release_freed_memory() -> bool:
