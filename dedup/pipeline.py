@@ -19,7 +19,7 @@ import numpy as np
 from .cluster import EventStoryClusterer
 from .config import PipelineConfig
 from .errors import InputError
-from .memory import heap_reused, release_freed_memory
+from .memory import release_freed_memory
 from .neardup import NearDuplicateFinder
 from .paragraphs import ParagraphCleaner
 from .parallel import Progress, kept_paragraphs, unpack
@@ -279,12 +279,11 @@ def run(
             names = [corpus.names[i] for i in canonicals]
             titles = [vocabulary.ids(corpus.titles[i].split()) for i in canonicals]
             corpus = corpus._replace(tokens=[], names=[], titles=[])
-            # Its temporaries come and go by the hundred; the freed pages go back on leaving.
-            with heap_reused():
-                matrix, terms = clusterer.features(
-                    bodies, titles=titles, names=names, vocabulary=vocabulary
-                )
-                del bodies, names, titles, vocabulary  # the tokens are in the matrix now
+            matrix, terms = clusterer.features(
+                bodies, titles=titles, names=names, vocabulary=vocabulary
+            )
+            del bodies, names, titles, vocabulary  # the tokens are in the matrix now
+            release_freed_memory()
             clusterer.fit_matrix(matrix, terms, published=[docs[i].published for i in canonicals])
             del matrix
         else:

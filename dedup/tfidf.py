@@ -30,6 +30,7 @@ from sklearn.preprocessing import normalize
 
 from . import compiled as compiled_kernels
 from .kept_entries import column_counts
+from .memory import heap_reused
 
 _BLOCK_TOKENS = 1_000_000  # tokens counted at once (about 50 MB of temporary arrays)
 _MERGE_KEYS = 4_000_000  # distinct keys of blocks gathered before merging their counts
@@ -325,8 +326,12 @@ def count_matrix(
     edges = _blocks(lengths, width)
     # Two passes over the blocks (each counted twice): the document frequencies first, then
     # the rows of the matrix, so no pass holds every cell of the corpus at once.
-    with ThreadPoolExecutor(compiled_kernels.THREADS) as pool:  # numpy's sorts release the GIL
-        found = pool.map(lambda edge: _distinct_keys(count(edge)), edges)
+    # The first pass keeps nothing of a block but its distinct keys: its temporaries reuse
+    # heap space (dedup/memory.py). Not the second, whose rows are kept until the matrix is
+    # built: in the heap, their freed space stayed in the process while the matrix was
+    # filled (1,000,000 articles: 15.8 GB summed over the processes, against 11.0 GB).
+    with heap_reused(), ThreadPoolExecutor(compiled_kernels.THREADS) as pool:
+        found = pool.map(lambda edge: _distinct_keys(count(edge)), edges)  # sorts drop the GIL
         words, pairs = _frequent_features(found, width, min_df)
     tokens = vocabulary.tokens()
     labels = np.empty(len(words) + len(pairs), dtype=object)
