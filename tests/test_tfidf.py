@@ -5,11 +5,12 @@ import pytest
 import scipy.sparse as sp
 from conftest import body, dev_records
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from dedup.features import document_features, name_sequences
 from dedup.normalize import normalize_text
 from dedup.shingle import tokenize
-from dedup.tfidf import Vocabulary, count_matrix, tfidf_from_tokens
+from dedup.tfidf import Vocabulary, count_matrix, normalize_rows, tfidf_from_tokens
 
 
 def tfidf_matrix(docs, *, min_df=1):
@@ -165,3 +166,24 @@ def test_compiled_merge_of_count_runs_is_the_sorts():
     got = dedup.tfidf._merged_compiled(list(runs))
     assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
     assert len(expected[0]) > 300 and expected[1].sum() == sum(c.sum() for _, c in runs)
+
+
+@pytest.mark.parametrize("block_entries", [7, 1_000_000])
+def test_normalize_rows_gives_scikit_learns_bits(monkeypatch, block_entries):
+    """Rows scaled in place with scikit-learn's bits: rows with no entry or only zeros, tiny and
+    huge values, in blocks of a few entries (each a few whole rows) or in one block."""
+    import dedup.tfidf
+
+    monkeypatch.setattr(dedup.tfidf, "_BLOCK_TOKENS", block_entries)
+    rng = np.random.default_rng(5)
+    matrix = sp.random(300, 80, density=0.1, format="csr", dtype=np.float32, random_state=rng)
+    matrix.data *= rng.choice(np.array([1e-20, 1e-3, 1.0, 1e15], dtype=np.float32), matrix.nnz)
+    matrix[3] = 0.0  # a row whose entries are all zero (kept as entries)
+    matrix[[0, 7, 299]] = sp.csr_matrix((3, 80), dtype=np.float32)  # rows with no entry
+    matrix.sort_indices()
+    reference = normalize(matrix.copy(), norm="l2", copy=False)
+    normalize_rows(matrix)
+    assert matrix.dtype == reference.dtype
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(matrix, name), getattr(reference, name))
+    assert 0 < matrix.data.max() <= 1.0
