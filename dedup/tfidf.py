@@ -417,19 +417,30 @@ def tfidf_from_tokens(
 
     # Each entry on its own: the blocks, two at a time, give the bits of one pass.
     compiled_kernels.in_threads(weigh, range(0, counts.nnz, _BLOCK_TOKENS))
-    normalize_rows(counts)
+    normalize_rows(counts, compiled=compiled)
     return counts, feature_names
 
 
-def normalize_rows(matrix: sp.csr_matrix) -> None:
+def normalize_rows(matrix: sp.csr_matrix, *, compiled: bool = False) -> None:
     """Scale each row of a float CSR ``matrix`` to unit L2 norm, in place (zero rows stay).
 
     The same bits as scikit-learn's ``normalize(matrix, copy=False)``: each row's squares
     (in the matrix's float type) summed in float64 in order, each entry divided by the root
     in float64. Without importing scikit-learn, which costs half a second of every run's
-    start (it loads scipy.stats). Blocks of about ``_BLOCK_TOKENS`` entries, two threads.
+    start (it loads scipy.stats). Blocks of about ``_BLOCK_TOKENS`` entries, two threads;
+    with ``compiled``, one pass per row range (:func:`dedup.kernels.normalize_rows`, numba):
+    80M entries in 0.10 s, against scikit-learn's 0.13 s and numpy's 0.26 s (medians of 3,
+    alternated: ``/tmp/s25/normbench.py`` of stop 25).
     """
     indptr = matrix.indptr
+    if compiled:
+        from . import kernels
+
+        def normalize(rows: tuple[int, int]) -> None:
+            kernels.normalize_rows(indptr, matrix.data, rows[0], rows[1])
+
+        compiled_kernels.in_threads(normalize, row_ranges(indptr))
+        return
 
     def scale(rows: tuple[int, int]) -> None:
         start, stop = rows

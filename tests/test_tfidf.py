@@ -168,11 +168,15 @@ def test_compiled_merge_of_count_runs_is_the_sorts():
     assert len(expected[0]) > 300 and expected[1].sum() == sum(c.sum() for _, c in runs)
 
 
-@pytest.mark.parametrize("block_entries", [7, 1_000_000])
-def test_normalize_rows_gives_scikit_learns_bits(monkeypatch, block_entries):
+@pytest.mark.parametrize(("block_entries", "compiled"), [(7, False), (1_000_000, False), (0, True)])
+def test_normalize_rows_gives_scikit_learns_bits(monkeypatch, block_entries, compiled):
     """Rows scaled in place with scikit-learn's bits: rows with no entry or only zeros, tiny and
-    huge values, in blocks of a few entries (each a few whole rows) or in one block."""
+    huge values, in blocks of a few entries (each a few whole rows) or in one block, or compiled."""
     import dedup.tfidf
+    from dedup import compiled as compiled_kernels
+
+    if compiled and not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
 
     monkeypatch.setattr(dedup.tfidf, "_BLOCK_TOKENS", block_entries)
     rng = np.random.default_rng(5)
@@ -182,7 +186,7 @@ def test_normalize_rows_gives_scikit_learns_bits(monkeypatch, block_entries):
     matrix[[0, 7, 299]] = sp.csr_matrix((3, 80), dtype=np.float32)  # rows with no entry
     matrix.sort_indices()
     reference = normalize(matrix.copy(), norm="l2", copy=False)
-    normalize_rows(matrix)
+    normalize_rows(matrix, compiled=compiled)
     assert matrix.dtype == reference.dtype
     for name in ("data", "indices", "indptr"):
         assert np.array_equal(getattr(matrix, name), getattr(reference, name))
