@@ -182,8 +182,12 @@ def test_normalize_rows_gives_scikit_learns_bits(monkeypatch, block_entries, com
     rng = np.random.default_rng(5)
     matrix = sp.random(300, 80, density=0.1, format="csr", dtype=np.float32, random_state=rng)
     matrix.data *= rng.choice(np.array([1e-20, 1e-3, 1.0, 1e15], dtype=np.float32), matrix.nnz)
-    matrix[3] = 0.0  # a row whose entries are all zero (kept as entries)
-    matrix[[0, 7, 299]] = sp.csr_matrix((3, 80), dtype=np.float32)  # rows with no entry
+    emptied = np.ones(300, dtype=np.float32)
+    emptied[[0, 7, 299]] = 0.0
+    matrix = sp.csr_matrix(sp.diags(emptied) @ matrix)
+    matrix.eliminate_zeros()  # rows 0, 7 and 299 have no entry
+    matrix.data[matrix.indptr[3] : matrix.indptr[4]] = 0.0  # row 3: only stored zeros
+    assert matrix.indptr[4] > matrix.indptr[3]
     matrix.sort_indices()
     reference = normalize(matrix.copy(), norm="l2", copy=False)
     normalize_rows(matrix, compiled=compiled)
