@@ -168,7 +168,9 @@ def test_compiled_merge_of_count_runs_is_the_sorts():
     assert len(expected[0]) > 300 and expected[1].sum() == sum(c.sum() for _, c in runs)
 
 
-@pytest.mark.parametrize(("block_entries", "compiled"), [(7, False), (1_000_000, False), (0, True)])
+@pytest.mark.parametrize(
+    ("block_entries", "compiled"), [(7, False), (1_000_000, False), (1_000_000, True)]
+)
 def test_normalize_rows_gives_scikit_learns_bits(monkeypatch, block_entries, compiled):
     """Rows scaled in place with scikit-learn's bits: rows with no entry or only zeros, tiny and
     huge values, in blocks of a few entries (each a few whole rows) or in one block, or compiled."""
