@@ -454,3 +454,204 @@ def normalize_rows(indptr, data, low, high):  # pragma: no cover - compiled
         root = np.sqrt(total)
         for j in range(indptr[row], indptr[row + 1]):
             data[j] = data[j] / root
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing's multiplier (2**64 / golden ratio)
+
+
+@_jit
+def _slot(key, shift):  # pragma: no cover - compiled
+    """A key's first slot in a table of ``2**(64 - shift)`` slots (Fibonacci hashing)."""
+    return np.int64((np.uint64(key) * _GOLDEN) >> np.uint64(shift))
+
+
+@_jit
+def key_table(keys, shift, table):  # pragma: no cover - compiled
+    """Fill ``table`` with the position of each of the distinct ``keys`` (linear probing).
+
+    ``table``: -1 everywhere, ``2**(64 - shift)`` slots, at most half full. See :func:`find_key`.
+    """
+    mask = len(table) - 1
+    for position in range(len(keys)):
+        at = _slot(keys[position], shift)
+        while table[at] != -1:
+            at = (at + 1) & mask
+        table[at] = position
+
+
+@_jit
+def find_key(key, keys, shift, table):  # pragma: no cover - compiled
+    """The position of ``key`` in ``keys`` through their :func:`key_table`, or -1."""
+    mask = len(table) - 1
+    at = _slot(key, shift)
+    while True:
+        position = table[at]
+        if position == -1 or keys[position] == key:
+            return position
+        at = (at + 1) & mask
+
+
+@_jit
+def _count_part(  # pragma: no cover - compiled
+    ids,
+    low,
+    high,
+    weight,
+    with_pairs,
+    width,
+    word_column,
+    pairs,
+    shift,
+    table,
+    pair_column,
+    counts,
+    touched,
+    filled,
+):
+    """Add one document's tokens ``ids[low:high]`` (and its adjacent pairs) to ``counts``.
+
+    Each kept feature (column at least 0) adds ``weight``; a column first counted is appended
+    to ``touched`` after its first ``filled`` entries. Returns the new ``filled``.
+    """
+    for i in range(low, high):
+        column = word_column[ids[i]]
+        if column >= 0:
+            if counts[column] == 0:
+                touched[filled] = column
+                filled += 1
+            counts[column] += weight
+        if with_pairs and i + 1 < high:
+            key = width + np.int64(ids[i]) * width + np.int64(ids[i + 1])
+            position = find_key(key, pairs, shift, table)
+            if position >= 0:
+                column = pair_column[position]
+                if counts[column] == 0:
+                    touched[filled] = column
+                    filled += 1
+                counts[column] += weight
+    return filled
+
+
+@_jit
+def _radix_sorted(values, count, spare, digits):  # pragma: no cover - compiled
+    """``values[:count]`` (non-negative, below ``256**digits``) sorted, by bytes (LSD radix).
+
+    The sort moves the values between ``values`` and ``spare``; returns the array that holds
+    them sorted. About 5 times as fast as numba's quicksort on a row of 700 columns.
+    """
+    buckets = np.zeros(256, dtype=np.int64)
+    source, target = values, spare
+    for digit in range(digits):
+        shift = 8 * digit
+        buckets[:] = 0
+        for k in range(count):
+            buckets[(source[k] >> shift) & 255] += 1
+        total = 0
+        for b in range(256):
+            total, buckets[b] = total + buckets[b], total
+        for k in range(count):
+            b = (source[k] >> shift) & 255
+            target[buckets[b]] = source[k]
+            buckets[b] += 1
+        source, target = target, source
+    return source
+
+
+@_jit
+def count_rows(  # pragma: no cover - compiled
+    body,
+    body_starts,
+    title,
+    title_starts,
+    title_weight,
+    names,
+    name_starts,
+    name_weight,
+    width,
+    word_column,
+    pairs,
+    shift,
+    table,
+    pair_column,
+    counts,
+    touched,
+    spare,
+    digits,
+    sizes,
+    columns,
+    values,
+):
+    """The count matrix's rows of some documents, each in column order: ``tfidf.count_matrix``.
+
+    Document ``d``'s tokens are ``body[body_starts[d]:body_starts[d + 1]]`` (with its
+    adjacent pairs), its title's likewise (tokens and pairs counted ``title_weight`` times),
+    its names' (no pairs, ``name_weight`` times; a weight of 0 leaves a part out). A token's
+    column is ``word_column[id]`` and a pair's (key ``width + first * width + second``) is
+    ``pair_column[position in pairs]``, found through ``table`` (:func:`key_table`); -1 is a
+    feature left out. ``counts`` (zeros, a slot per column) and ``touched`` (room for a
+    document's distinct features) are scratch, left as found, and so is ``spare`` (as long as
+    ``touched``); ``digits``: bytes of the largest column. Writes each row's size into
+    ``sizes`` and its columns and counts into ``columns`` and ``values`` (room for every
+    feature occurrence); returns the entries written.
+    """
+    written = 0
+    for d in range(len(sizes)):
+        filled = _count_part(
+            body,
+            body_starts[d],
+            body_starts[d + 1],
+            1,
+            True,
+            width,
+            word_column,
+            pairs,
+            shift,
+            table,
+            pair_column,
+            counts,
+            touched,
+            0,
+        )
+        if title_weight:
+            filled = _count_part(
+                title,
+                title_starts[d],
+                title_starts[d + 1],
+                title_weight,
+                True,
+                width,
+                word_column,
+                pairs,
+                shift,
+                table,
+                pair_column,
+                counts,
+                touched,
+                filled,
+            )
+        if name_weight:
+            filled = _count_part(
+                names,
+                name_starts[d],
+                name_starts[d + 1],
+                name_weight,
+                False,
+                width,
+                word_column,
+                pairs,
+                shift,
+                table,
+                pair_column,
+                counts,
+                touched,
+                filled,
+            )
+        row = _radix_sorted(touched, filled, spare, digits)
+        for k in range(filled):
+            column = row[k]
+            columns[written + k] = column
+            values[written + k] = counts[column]
+            counts[column] = 0
+        sizes[d] = filled
+        written += filled
+    return written

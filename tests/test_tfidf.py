@@ -197,3 +197,73 @@ def test_normalize_rows_gives_scikit_learns_bits(monkeypatch, block_entries, com
     for name in ("data", "indices", "indptr"):
         assert np.array_equal(getattr(matrix, name), getattr(reference, name))
     assert 0 < matrix.data.max() <= 1.0
+
+
+@pytest.mark.parametrize(("title_weight", "name_weight"), [(2, 1), (0, 3), (5, 0), (0, 0)])
+def test_compiled_rows_are_the_sorts_rows(monkeypatch, title_weight, name_weight):
+    """The compiled kernel's count rows (hashed pair columns, radix-sorted rows) equal numpy's."""
+    import dedup.tfidf
+    from dedup import compiled as compiled_kernels
+
+    if not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
+    bodies, titles, names = ktlab_features(200)
+    options = {"title_weight": title_weight, "name_weight": name_weight, "min_df": 2}
+    monkeypatch.setattr(dedup.tfidf, "_BLOCK_TOKENS", 4000)  # rows of many blocks, 2 threads
+    monkeypatch.setattr(dedup.tfidf, "_COMPILED_KEYS", 1 << 62)
+    expected, expected_names = count_matrix(bodies, titles, names, **options)
+    monkeypatch.setattr(dedup.tfidf, "_COMPILED_KEYS", 0)
+    stack_rows, stacked = dedup.tfidf._stack_rows, []
+
+    def sorted_stack_rows(pieces, shape):  # each row comes in column order, as CSR wants it
+        for sizes, columns, _ in pieces:
+            ends = np.cumsum(sizes)
+            steps = np.diff(columns.astype(np.int64))
+            inside = np.ones(len(steps), dtype=bool)
+            inside[ends[:-1][ends[:-1] < len(columns)] - 1] = False  # a step to the next row
+            assert (steps[inside] > 0).all()
+            stacked.append(len(columns))
+        return stack_rows(pieces, shape)
+
+    monkeypatch.setattr(dedup.tfidf, "_stack_rows", sorted_stack_rows)
+    got, got_names = count_matrix(bodies, titles, names, **options)
+    assert len(stacked) > 0
+    assert list(got_names) == list(expected_names)
+    assert expected.shape[1] > 256  # rows sorted on more than one byte of their columns
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(got, name), getattr(expected, name))
+
+
+def test_key_table_finds_every_key_and_no_other_even_when_all_collide():
+    from dedup import compiled as compiled_kernels
+
+    if not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
+    from dedup import kernels
+
+    rng = np.random.default_rng(5)
+    candidates = [int(k) for k in np.unique(rng.integers(0, 2**50, 40_000))]
+    bits = 7  # a table of 128 slots; the hash is the product's top bits (Fibonacci hashing)
+    slot = {k: ((k * 0x9E3779B97F4A7C15) % 2**64) >> (64 - bits) for k in candidates}
+    same_slot = [k for k in candidates if slot[k] == 5]  # about 300 keys
+    spread = np.array(candidates[:60], dtype=np.int64)
+    colliding = np.array(same_slot[:60], dtype=np.int64)  # a run of 60 probes
+    for keys, absent in ((spread, candidates[60:600]), (colliding, same_slot[60:])):
+        table = np.full(1 << bits, -1, dtype=np.int32)
+        kernels.key_table(keys, 64 - bits, table)
+        assert all(kernels.find_key(k, keys, 64 - bits, table) == i for i, k in enumerate(keys))
+        assert all(kernels.find_key(k, keys, 64 - bits, table) == -1 for k in absent)
+
+
+def test_radix_sort_of_a_row():
+    from dedup import compiled as compiled_kernels
+
+    if not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
+    from dedup import kernels
+
+    rng = np.random.default_rng(8)
+    for digits, count in ((1, 0), (1, 300), (3, 700), (4, 50)):
+        values = rng.integers(0, min(256**digits, 2**31), 900).astype(np.int32)
+        sorted_ = kernels._radix_sorted(values.copy(), count, np.empty_like(values), digits)
+        assert np.array_equal(sorted_[:count], np.sort(values[:count]))
