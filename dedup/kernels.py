@@ -116,12 +116,11 @@ def search_rows(  # pragma: no cover - compiled
             column = indices[entry]
             end = t_indptr[column + 1]
             later = _first_at_least(t_indices, t_indptr[column], end, row + 1)
-            for posting in range(later, end):
+            for posting in range(later, end):  # branch-free: a row is often seen or not
                 other = t_indices[posting]
-                if not seen[other]:
-                    seen[other] = True
-                    touched[count] = other
-                    count += 1
+                touched[count] = other
+                count += 1 - seen[other]
+                seen[other] = True
                 accumulated[other] += weight * t_data[posting]
         # The candidates: scipy's product keeps no zero sums; its bound is float64.
         candidates = 0
