@@ -46,7 +46,12 @@ from .config import ClusterConfig
 from .dendrogram import flat_clusters
 from .linkage import average_link_labels, dated_labels, story_pairs, use_compiled
 from .pairs import used_columns
-from .splits import blocks_typical_rows, dense_similarity, split_merged
+from .splits import (
+    blocks_typical_rows,
+    dense_similarity,
+    split_merged,
+    within_cluster_similarity,
+)
 from .strays import attach_strays, dense_pairs
 from .terms import cluster_terms
 from .tfidf import Tokens, Vocabulary, tfidf_from_tokens
@@ -254,9 +259,12 @@ class EventStoryClusterer:
         """
         (rows, _), labels = task
         block = self.matrix_[rows]
-        # One product for the split and the events of a block of dense size (the same
-        # similarities as each story's own product: dedup.splits.dense_similarity).
-        similarity = dense_similarity(block) if len(rows) <= _DENSE_EVENT_ROWS else None
+        # Each story's own product, once, for its split and its events (a block of dense size).
+        similarity = (
+            within_cluster_similarity(self.matrix_, rows, labels, compiled=self._compiled)
+            if len(rows) <= _DENSE_EVENT_ROWS
+            else None
+        )
         labels = split_merged(
             block,
             labels,
@@ -319,7 +327,8 @@ class EventStoryClusterer:
 
     def _distances(self, index: np.ndarray) -> np.ndarray:
         """Dense cosine distances among the rows ``index`` (one connected block)."""
-        return np.clip(1.0 - dense_similarity(self.matrix_[index]), 0.0, 1.0)
+        similarity = dense_similarity(self.matrix_[index], compiled=self._compiled)
+        return np.clip(1.0 - similarity, 0.0, 1.0)
 
     def _with_dates(self, distances: np.ndarray, days: np.ndarray) -> np.ndarray:
         """Event distances: dated articles more than ``event_window_days`` apart are unrelated.

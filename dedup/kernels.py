@@ -654,3 +654,64 @@ def count_rows(  # pragma: no cover - compiled
         sizes[d] = filled
         written += filled
     return written
+
+
+@_jit
+def dense_products(indptr, indices, data, rows, local, out):  # pragma: no cover - compiled
+    """``matrix[rows] @ matrix[rows].T`` of a CSR matrix (sorted indices) into ``out``.
+
+    ``out``: zeros (float, square, a row and column per row of ``rows``). The bits of scipy's
+    sparse product: entry ``(i, j)`` sums row ``i``'s products in its column order (the
+    shared columns', in the same order from row ``j``, so the matrix is filled from its
+    upper half). ``local``: -1 for each column of the matrix, left so; it numbers the
+    columns the rows use (read once per entry: it spans the corpus' columns).
+    """
+    n = len(rows)
+    size = 0
+    for i in range(n):
+        size += indptr[rows[i] + 1] - indptr[rows[i]]
+    used_columns = np.empty(size, dtype=np.int64)
+    number = np.empty(size, dtype=np.int64)  # each entry's column, numbered, row by row
+    used = at = 0
+    for i in range(n):
+        for entry in range(indptr[rows[i]], indptr[rows[i] + 1]):
+            column = indices[entry]
+            if local[column] == -1:
+                local[column] = used
+                used_columns[used] = column
+                used += 1
+            number[at] = local[column]
+            at += 1
+    for k in range(used):
+        local[used_columns[k]] = -1
+    # The rows by column (each column's rows ascending), and a cursor per column: when row
+    # i is reached, every earlier row is past, so the cursor is at row i's own entry.
+    starts = np.zeros(used + 1, dtype=np.int64)
+    for at in range(size):
+        starts[number[at] + 1] += 1
+    for k in range(used):
+        starts[k + 1] += starts[k]
+    cursor = starts[:used].copy()
+    posting_rows = np.empty(size, dtype=np.int64)
+    posting_values = np.empty(size, dtype=data.dtype)
+    at = 0
+    for i in range(n):
+        for entry in range(indptr[rows[i]], indptr[rows[i] + 1]):
+            k = number[at]
+            posting_rows[cursor[k]] = i
+            posting_values[cursor[k]] = data[entry]
+            cursor[k] += 1
+            at += 1
+    cursor[:] = starts[:used]
+    at = 0
+    for i in range(n):
+        for entry in range(indptr[rows[i]], indptr[rows[i] + 1]):
+            k = number[at]
+            value = data[entry]
+            for posting in range(cursor[k], starts[k + 1]):
+                out[i, posting_rows[posting]] += value * posting_values[posting]
+            cursor[k] += 1
+            at += 1
+    for i in range(n):
+        for j in range(i + 1, n):
+            out[j, i] = out[i, j]

@@ -160,3 +160,59 @@ def test_typical_rows_given_block_by_block_equal_those_of_the_whole_corpus():
     linked = [np.array([0, 0, 0, 0, 1, 1]), np.array([3, 3, 3, 3, 3, 3])]
     whole = np.array([0, 0, 0, 0, 1, 1, 2, 3, 3, 3, 3, 3, 3, 4])
     assert blocks_typical_rows(14, blocks, linked) == typical_story_rows(whole) == 4.0
+
+
+def test_compiled_dense_similarity_is_scipys_product_bit_for_bit():
+    """The compiled product (upper half, mirrored) gives the bits of scipy's, any rows."""
+    from dedup import compiled as compiled_kernels
+
+    if not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
+    from conftest import dev_records
+
+    from dedup.normalize import normalize_text
+    from dedup.shingle import tokenize
+    from dedup.splits import dense_similarity
+
+    records = dev_records("vims.jsonl", 300)
+    matrix, _ = EventStoryClusterer().features(
+        [tokenize(normalize_text(r["text"])) for r in records],
+        titles=[tokenize(normalize_text(r["title"] or "")) for r in records],
+    )
+    rng = np.random.default_rng(4)
+    for size in (1, 2, 9, 120, 300):
+        rows = np.sort(rng.choice(len(records), size, replace=False))
+        block = matrix[rows]
+        expected = dense_similarity(block)
+        for _ in range(2):  # the second time on the scratch the first left
+            got = dense_similarity(block, compiled=True)
+            assert got.dtype == np.float64 and np.array_equal(got, expected)
+    rows = [[0.0, 0.6, 0.8], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]  # one empty
+    odd = sp.csr_matrix(np.array(rows, dtype=np.float32))
+    assert np.array_equal(dense_similarity(odd, compiled=True), dense_similarity(odd))
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_within_cluster_similarity_is_the_blocks_inside_clusters_and_nan_across(compiled):
+    from dedup import compiled as compiled_kernels
+
+    if compiled and not compiled_kernels.available():
+        pytest.skip("numba is not installed (the fast extra)")
+    from conftest import dev_records
+
+    from dedup.normalize import normalize_text
+    from dedup.shingle import tokenize
+    from dedup.splits import dense_similarity, within_cluster_similarity
+
+    records = dev_records("vims.jsonl", 200)
+    matrix, _ = EventStoryClusterer().features(
+        [tokenize(normalize_text(r["text"])) for r in records], titles=[[]] * len(records)
+    )
+    rng = np.random.default_rng(6)
+    rows = np.sort(rng.choice(len(records), 50, replace=False))
+    labels = rng.integers(0, 6, len(rows))  # clusters interleaved along the rows
+    got = within_cluster_similarity(matrix, rows, labels, compiled=compiled)
+    whole = dense_similarity(matrix[rows])
+    same = labels[:, None] == labels[None, :]
+    assert np.array_equal(got[same], whole[same])
+    assert np.isnan(got[~same]).all()
