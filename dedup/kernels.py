@@ -715,3 +715,55 @@ def dense_products(indptr, indices, data, rows, local, out):  # pragma: no cover
     for i in range(n):
         for j in range(i + 1, n):
             out[j, i] = out[i, j]
+
+
+@_jit
+def _count_words(ids, low, high, stamp, doc, frequencies):  # pragma: no cover - compiled
+    """Count each distinct token of ``ids[low:high]`` once for document ``doc``."""
+    for i in range(low, high):
+        token = ids[i]
+        if stamp[token] != doc:
+            stamp[token] = doc
+            frequencies[token] += 1
+
+
+@_jit
+def _pair_keys(ids, low, high, width, keys, filled):  # pragma: no cover - compiled
+    """Append the keys of the adjacent pairs of ``ids[low:high]`` to ``keys`` after ``filled``."""
+    for i in range(low, high - 1):
+        keys[filled] = width + np.int64(ids[i]) * width + np.int64(ids[i + 1])
+        filled += 1
+    return filled
+
+
+@_jit
+def document_keys(  # pragma: no cover - compiled
+    body, body_starts, title, title_starts, with_title, names, name_starts, with_names, width,
+    first_doc, stamp, frequencies, buffer, spare, digits, pair_keys,
+):  # fmt: skip
+    """The document frequencies' raw material of some documents: ``tfidf.count_matrix``.
+
+    Each distinct token of a document (its body's, its title's when ``with_title``, its
+    names' when ``with_names``; parts laid out as in :func:`count_rows`) adds 1 to
+    ``frequencies`` (a slot per token id; ``stamp``, a slot per token id, marks the last
+    document, numbered from ``first_doc``, that counted it). Each distinct pair key of a
+    document (body's and title's adjacent pairs) is appended to ``pair_keys``; ``buffer``
+    and ``spare`` hold one document's pairs while they are sorted (``digits``: bytes of the
+    largest key). Returns the pair keys written.
+    """
+    written = 0
+    for d in range(len(body_starts) - 1):
+        doc = first_doc + d
+        _count_words(body, body_starts[d], body_starts[d + 1], stamp, doc, frequencies)
+        filled = _pair_keys(body, body_starts[d], body_starts[d + 1], width, buffer, 0)
+        if with_title:
+            _count_words(title, title_starts[d], title_starts[d + 1], stamp, doc, frequencies)
+            filled = _pair_keys(title, title_starts[d], title_starts[d + 1], width, buffer, filled)
+        if with_names:
+            _count_words(names, name_starts[d], name_starts[d + 1], stamp, doc, frequencies)
+        keys = _radix_sorted(buffer, filled, spare, digits)
+        for k in range(filled):
+            if k == 0 or keys[k] != keys[k - 1]:
+                pair_keys[written] = keys[k]
+                written += 1
+    return written

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -330,8 +330,13 @@ def count_matrix(
     # heap space (dedup/memory.py). Not the second, whose rows are kept until the matrix is
     # built: in the heap, their freed space stayed in the process while the matrix was
     # filled (1,000,000 articles: 15.8 GB summed over the processes, against 11.0 GB).
+    compiled = sum(lengths) >= _COMPILED_KEYS and compiled_kernels.available()
     with heap_reused(), ThreadPoolExecutor(compiled_kernels.THREADS) as pool:
-        found = pool.map(lambda edge: _distinct_keys(count(edge)), edges)  # sorts drop the GIL
+        found = (
+            _compiled_document_keys(parts, width, edges, pool)
+            if compiled
+            else pool.map(lambda edge: _distinct_keys(count(edge)), edges)  # sorts drop the GIL
+        )
         words, pairs = _frequent_features(found, width, min_df)
     tokens = vocabulary.tokens()
     labels = np.empty(len(words) + len(pairs), dtype=object)
@@ -358,13 +363,88 @@ def count_matrix(
         row_sizes = np.bincount(docs - start, minlength=stop - start)
         return (row_sizes, *_csr_order(docs - start, cell_column, values, len(labels)))
 
-    if sum(lengths) >= _COMPILED_KEYS and compiled_kernels.available():
+    if compiled:
         pair_column = column[len(words) :]
         rows = _compiled_rows(parts, width, word_column, pairs, pair_column, len(labels))
     pieces = compiled_kernels.in_threads(rows, edges)
     matrix = _stack_rows(pieces, (n, len(labels)))
     matrix.sort_indices()
     return matrix, labels[order]
+
+
+_NO_IDS = np.zeros(0, dtype=np.int32)
+
+
+def _named_parts(
+    parts: list[tuple[list[np.ndarray], int, bool]],
+) -> tuple[list[np.ndarray], list[np.ndarray] | None, int, list[np.ndarray] | None, int]:
+    """``count_matrix``'s parts as ``(bodies, titles, title weight, names, name weight)``.
+
+    A part left out (weight 0, or no names) is None with weight 0.
+    """
+    (bodies, _, _), *others = parts
+    titles, title_weight = next(((ids, w) for ids, w, p in others if p), (None, 0))
+    names, name_weight = next(((ids, w) for ids, w, p in others if not p), (None, 0))
+    return bodies, titles, title_weight, names, name_weight
+
+
+def _flat(ids: list[np.ndarray] | None, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Documents ``start`` to ``stop`` of one part as ``(ids, starts)`` for the kernels.
+
+    ``ids``: every document's ids one after the other (int32); ``starts``: where each
+    document's begin, and their end (int64). A part left out (None) has no ids.
+    """
+    if ids is None:
+        return _NO_IDS, np.zeros(stop - start + 1, dtype=np.int64)
+    block = ids[start:stop]
+    starts = np.zeros(len(block) + 1, dtype=np.int64)
+    np.cumsum([len(x) for x in block], out=starts[1:])
+    return np.concatenate([_NO_IDS, *block]).astype(np.int32, copy=False), starts
+
+
+def _compiled_document_keys(
+    parts: list[tuple[list[np.ndarray], int, bool]],
+    width: int,
+    edges: list[tuple[int, int]],
+    pool: ThreadPoolExecutor,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """What :func:`_distinct_keys` gives of each block of ``edges``, by the compiled kernel.
+
+    Each block's distinct pair keys with the documents holding each, then (once every block
+    is done) the tokens' own: each token is counted in a slot per token id, once per
+    document (:func:`dedup.kernels.document_keys`), and only the pairs, distinct within each
+    document, are sorted, instead of every cell of a block. The same counts, merged by
+    :func:`_frequent_features` into the same features.
+    """
+    from . import kernels
+
+    bodies, titles, _, names, _ = _named_parts(parts)
+    digits = max(1, (((width + 1) * width).bit_length() + 7) // 8)  # bytes of a pair key
+    scratch = threading.local()
+    frequencies: list[np.ndarray] = []  # each thread's token counts
+
+    def block(edge: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        start, stop = edge
+        if getattr(scratch, "stamp", None) is None:
+            scratch.stamp = np.full(width, -1, dtype=np.int64)
+            scratch.frequencies = np.zeros(width, dtype=np.int64)
+            frequencies.append(scratch.frequencies)
+        body, body_starts = _flat(bodies, start, stop)
+        title, title_starts = _flat(titles, start, stop)
+        name, name_starts = _flat(names, start, stop)
+        buffer = np.empty(len(body) + len(title), dtype=np.int64)
+        pair_keys = np.empty(len(buffer), dtype=np.int64)
+        written = kernels.document_keys(
+            body, body_starts, title, title_starts, titles is not None, name, name_starts,
+            names is not None, width, start, scratch.stamp, scratch.frequencies, buffer,
+            np.empty_like(buffer), digits, pair_keys,
+        )  # fmt: skip
+        return _distinct_keys((np.sort(pair_keys[:written]),))
+
+    yield from pool.map(block, edges)
+    counts = np.sum(frequencies, axis=0) if frequencies else np.zeros(width, dtype=np.int64)
+    tokens = np.flatnonzero(counts)
+    yield tokens.astype(np.int64), counts[tokens]
 
 
 def _compiled_rows(
@@ -390,26 +470,15 @@ def _compiled_rows(
     kernels.key_table(pairs, 64 - bits, table)
     digits = max(1, (max(columns - 1, 0).bit_length() + 7) // 8)  # bytes of a column
     scratch = threading.local()  # per thread: a count slot per column, zeros between rows
-    no_ids = np.zeros(0, dtype=np.int32)
-    (bodies, _, _), *others = parts
-    titles, title_weight = next(((ids, w) for ids, w, p in others if p), (None, 0))
-    names, name_weight = next(((ids, w) for ids, w, p in others if not p), (None, 0))
-
-    def flat(ids: list[np.ndarray] | None, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        if ids is None:
-            return no_ids, np.zeros(stop - start + 1, dtype=np.int64)
-        block = ids[start:stop]
-        starts = np.zeros(len(block) + 1, dtype=np.int64)
-        np.cumsum([len(x) for x in block], out=starts[1:])
-        return np.concatenate([no_ids, *block]).astype(np.int32, copy=False), starts
+    bodies, titles, title_weight, names, name_weight = _named_parts(parts)
 
     def rows(edge: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         start, stop = edge
         if getattr(scratch, "counts", None) is None:
             scratch.counts = np.zeros(columns, dtype=np.int32)
-        body, body_starts = flat(bodies, start, stop)
-        title, title_starts = flat(titles, start, stop)
-        name, name_starts = flat(names, start, stop)
+        body, body_starts = _flat(bodies, start, stop)
+        title, title_starts = _flat(titles, start, stop)
+        name, name_starts = _flat(names, start, stop)
         occurrences = len(body) * 2 + len(title) * 2 + len(name)  # tokens and pairs
         touched = np.empty(occurrences, dtype=word_column.dtype)  # a row is one document's
         sizes = np.zeros(stop - start, dtype=np.int64)

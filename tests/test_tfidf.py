@@ -201,7 +201,8 @@ def test_normalize_rows_gives_scikit_learns_bits(monkeypatch, block_entries, com
 
 @pytest.mark.parametrize(("title_weight", "name_weight"), [(2, 1), (0, 3), (5, 0), (0, 0)])
 def test_compiled_rows_are_the_sorts_rows(monkeypatch, title_weight, name_weight):
-    """The compiled kernel's count rows (hashed pair columns, radix-sorted rows) equal numpy's."""
+    """The compiled kernels' document frequencies (tokens counted in place, pairs sorted per
+    document) and count rows (hashed pair columns, radix-sorted rows) equal numpy's."""
     import dedup.tfidf
     from dedup import compiled as compiled_kernels
 
