@@ -58,6 +58,10 @@ class Vocabulary:
         """The ids of ``tokens`` (int32), numbering the new ones."""
         return np.fromiter(map(self._index.__getitem__, tokens), dtype=np.int32)
 
+    def id_of(self, token: str) -> int | None:
+        """The id of ``token``, or None when it has none (numbering nothing)."""
+        return self._index.get(token)
+
     def tokens(self) -> np.ndarray:
         """Every token, indexed by id (object array)."""
         return np.array(list(self._index), dtype=object)
@@ -229,6 +233,70 @@ def _as_strings(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return strings, np.argsort(strings, kind="stable")
 
 
+def _feature_labels(
+    vocabulary: Vocabulary, words: np.ndarray, pairs: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The features' names and the order that sorts them as ``str`` (scikit-learn's columns).
+
+    The names: ``words``' tokens, then ``pairs`` as "first second". That order is the order
+    of ``(first token, word before pair, second token)``, the tokens ranked as strings: a
+    token's name and pairs come after those of every token before it, at the first place
+    two tokens differ, or where the shorter ends (a pair's space sorts before what the
+    longer holds there), unless that is a character up to the space (U+0020) after a token
+    that begins pairs (:func:`_breaks_rank_order`). So only the tokens are sorted as strings,
+    and the features by an integer key: at 50,000 articles 0.43 s instead of 0.9 s. The
+    names are numpy strings (:func:`_as_strings`), joined by numpy; without them (numpy < 2,
+    a lone surrogate), or when the rank order breaks, the names are sorted as strings.
+    """
+    tokens = vocabulary.tokens()
+    firsts, seconds = (pairs - width) // width, (pairs - width) % width
+    try:
+        from numpy.dtypes import StringDType
+
+        strings = tokens.astype(StringDType())
+    except (ImportError, UnicodeEncodeError):
+        labels = np.empty(len(words) + len(pairs), dtype=object)
+        labels[: len(words)] = tokens[words]
+        labels[len(words) :] = tokens[firsts] + " " + tokens[seconds]
+        return _as_strings(labels)
+    joined = np.strings.add(np.strings.add(strings[firsts], " "), strings[seconds])
+    labels = np.concatenate([strings[words], joined])
+    del joined
+    if _breaks_rank_order(vocabulary, tokens, words, firsts):
+        return labels, np.argsort(labels, kind="stable")
+    rank = np.empty(width, dtype=np.int64)
+    rank[np.argsort(strings, kind="stable")] = np.arange(width)
+    key = np.concatenate(
+        [rank[words] * (width + 1), rank[firsts] * (width + 1) + 1 + rank[seconds]]
+    )
+    return labels, np.argsort(key, kind="stable")
+
+
+def _breaks_rank_order(
+    vocabulary: Vocabulary, tokens: np.ndarray, words: np.ndarray, firsts: np.ndarray
+) -> bool:
+    """Whether a named token (a word, or a pair's first) extends a pair's first token.
+
+    By a character up to the space (U+0020) right after it: then ``"first second"`` may
+    sort after that token, against the rank order. A name feature holds spaces
+    (``"\u2063name:joe biden"``), but what comes before one is no pair's first token.
+    """
+    begins_pairs = np.zeros(len(tokens), dtype=bool)
+    begins_pairs[firsts] = True
+    named = np.zeros(len(tokens), dtype=bool)
+    named[words] = True
+    named |= begins_pairs
+    for token, is_named in zip(tokens.tolist(), named.tolist(), strict=True):
+        if not is_named or (token.isprintable() and " " not in token):
+            continue  # printable and without a space: nothing up to the space
+        for at, character in enumerate(token):
+            if character <= " ":
+                first = vocabulary.id_of(token[:at])
+                if first is not None and begins_pairs[first]:
+                    return True
+    return False
+
+
 def _csr_order(
     rows: np.ndarray, columns: np.ndarray, counts: np.ndarray, width: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -338,12 +406,7 @@ def count_matrix(
             else pool.map(lambda edge: _distinct_keys(count(edge)), edges)  # sorts drop the GIL
         )
         words, pairs = _frequent_features(found, width, min_df)
-    tokens = vocabulary.tokens()
-    labels = np.empty(len(words) + len(pairs), dtype=object)
-    labels[: len(words)] = tokens[words]
-    labels[len(words) :] = tokens[(pairs - width) // width] + " " + tokens[(pairs - width) % width]
-    del tokens
-    labels, order = _as_strings(labels)  # str order, as scikit-learn (labels distinct)
+    labels, order = _feature_labels(vocabulary, words, pairs, width)
     column_dtype = np.int32 if len(order) <= np.iinfo(np.int32).max else np.int64
     column = np.empty(len(order), dtype=column_dtype)
     column[order] = np.arange(len(order), dtype=column_dtype)

@@ -268,3 +268,26 @@ def test_radix_sort_of_a_row():
         values = rng.integers(0, min(256**digits, 2**31), 900).astype(np.int32)
         sorted_ = kernels._radix_sorted(values.copy(), count, np.empty_like(values), digits)
         assert np.array_equal(sorted_[:count], np.sort(values[:count]))
+
+
+@pytest.mark.parametrize("controls", [False, True])
+def test_feature_order_is_strs_for_tokens_that_extend_each_other(monkeypatch, controls):
+    """Tokens that extend others by characters just above the pairs' space, or (name
+    features) by a space after what begins no pair: the columns are in scikit-learn's (str)
+    order, ranked by token. With ``controls``, tokens that extend a pair's first token by a
+    character below the space: sorted as strings."""
+    import dedup.tfidf
+
+    breaks = dedup.tfidf._breaks_rank_order
+    found = []
+    monkeypatch.setattr(
+        dedup.tfidf, "_breaks_rank_order", lambda *a: found.append(breaks(*a)) or found[-1]
+    )
+    tokens = ["a", "ab", "a!", "a0", "b", "à", "a\u00a0b", "z", "ab!", "\u2063name:a b"]
+    if controls:
+        tokens += ["a\tb", "a\x01"]
+    rng = np.random.default_rng(2)
+    bodies = [list(rng.choice(tokens, 12)) for _ in range(40)]
+    titles = [list(rng.choice(tokens, 3)) for _ in range(40)]
+    same(bodies, titles, 1)
+    assert found == [controls]
