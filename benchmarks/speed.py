@@ -10,7 +10,8 @@ For each size the benchmark runs, on the same corpus and in the same invocation:
 
 * ``dedup run`` end to end (a subprocess: its wall time, peak RSS and per-stage timings);
 * the floor: plain Python tokenize (``\w+`` of the lower-cased text) and word 5-gram shingles,
-  on one core;
+  on one core, measured just before each dedup run (``--e2e-repeat`` rounds of the two: the
+  ratios are each round's, their median reported);
 * signatures: dedup's batch MinHash on its own shingles, against datasketch ``update_batch``
   (and rensa when installed) on the same shingles, on a sample.
 
@@ -155,18 +156,14 @@ def corpus_path(n: int, seed: int, cache: Path, real: list[Path]) -> Path:
     return path
 
 
-def floor(texts: list[str]) -> float:
-    """Seconds to tokenize and build word 5-gram shingles of ``texts`` in plain Python."""
-    start = time.perf_counter()
-    _floor_work(texts)
-    return time.perf_counter() - start
+def floor(texts: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of tokens and word 5-gram shingles of ``texts`` in plain Python.
 
-
-def floor_cpu(texts: list[str]) -> float:
-    """CPU seconds of :func:`floor`'s work (one core, so about its wall time on a quiet machine)."""
-    start = time.process_time()
+    One core, so the two are about equal on a quiet machine.
+    """
+    start, cpu = time.perf_counter(), time.process_time()
     _floor_work(texts)
-    return time.process_time() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def _floor_work(texts: list[str]) -> None:
@@ -311,6 +308,40 @@ def cluster_scaling(paths: list[Path], repeat: int, jobs: int) -> dict[str, obje
     }
 
 
+def _texts(path: Path) -> list[str]:
+    """The article texts of a corpus file."""
+    with path.open(encoding="utf-8") as stream:
+        return [json.loads(line)["text"] for line in stream]
+
+
+def _alternated_rounds(path: Path, args: argparse.Namespace) -> list[dict[str, object]]:
+    """``--e2e-repeat`` rounds, each the floor (median of ``--repeat``) then ``dedup run``.
+
+    A shared machine's speed drifts over minutes: alternating the two puts each dedup run
+    beside a floor measured in the same minutes, and the ratios are taken round by round.
+    The texts are read anew each round and dropped before dedup runs (a million texts:
+    about 6 GB the benchmark would hold beside the run it measures).
+    """
+    rounds = []
+    for _ in range(args.e2e_repeat):
+        texts = _texts(path)
+        times = [floor(texts) for _ in range(args.repeat)]
+        floor_seconds = statistics.median(wall for wall, _ in times)
+        floor_cpu_seconds = statistics.median(cpu for _, cpu in times)
+        del texts
+        run = run_dedup(path, args.jobs, args.timeout)
+        rounds.append(
+            {
+                "run": run,
+                "floor_seconds": floor_seconds,
+                "floor_cpu_seconds": floor_cpu_seconds,
+                "ratio": run["seconds"] / floor_seconds,
+                "cpu_ratio": run["cpu_seconds"] / floor_cpu_seconds,
+            }
+        )
+    return rounds
+
+
 def main(argv: list[str] | None = None) -> None:
     """Generate corpora, run the pipeline, the floor and the peers, print one line per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -345,16 +376,13 @@ def main(argv: list[str] | None = None) -> None:
 
     for n in sizes:
         path = corpus_path(n, args.seed, args.cache, args.real)
-        texts = []
-        with path.open(encoding="utf-8") as stream:
-            for line in stream:
-                texts.append(json.loads(line)["text"])
-        floor_seconds = _median(lambda texts=texts: floor(texts), args.repeat)
-        floor_cpu_seconds = statistics.median(floor_cpu(texts) for _ in range(args.repeat))
+        rounds = _alternated_rounds(path, args)
+        texts = _texts(path)
         rates = signature_rates(texts[: args.sample], args.repeat)
-        del texts  # not held while dedup runs (a million texts: about 6 GB)
-        runs = [run_dedup(path, args.jobs, args.timeout) for _ in range(args.e2e_repeat)]
-        run = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+        del texts
+        run = sorted((r["run"] for r in rounds), key=lambda r: r["seconds"])[len(rounds) // 2]
+        floor_seconds = statistics.median(r["floor_seconds"] for r in rounds)
+        floor_cpu_seconds = statistics.median(r["floor_cpu_seconds"] for r in rounds)
         floor_rate = n / floor_seconds
         line = {
             "benchmark": "speed",
@@ -368,10 +396,19 @@ def main(argv: list[str] | None = None) -> None:
             "stages": {k: v for k, v in run["stages"].items() if k.startswith("seconds_")},
             "floor_seconds": round(floor_seconds, 3),
             "floor_articles_per_s": round(floor_rate, 1),
-            "dedup_over_floor": round(run["seconds"] / floor_seconds, 2),
+            # The median of each round's ratio: a round's floor ran just before its dedup run.
+            "dedup_over_floor": round(statistics.median(r["ratio"] for r in rounds), 2),
             "dedup_cpu_seconds": run["cpu_seconds"],
             "floor_cpu_seconds": round(floor_cpu_seconds, 3),
-            "dedup_cpu_over_floor_cpu": round(run["cpu_seconds"] / floor_cpu_seconds, 2),
+            "dedup_cpu_over_floor_cpu": round(statistics.median(r["cpu_ratio"] for r in rounds), 2),
+            "rounds": [  # each round's floor, then its dedup run
+                {
+                    "floor_seconds": round(r["floor_seconds"], 3),
+                    "dedup_seconds": r["run"]["seconds"],
+                    "dedup_over_floor": round(r["ratio"], 3),
+                }
+                for r in rounds
+            ],
             "signatures_articles_per_s": {k: round(v, 1) for k, v in rates.items()},
             "signatures_over_floor": round(rates["dedup"] / floor_rate, 2),
             "signatures_over_peers": {
