@@ -147,10 +147,15 @@ def dense_similarity(rows: sp.csr_matrix, *, compiled: bool = False) -> np.ndarr
     cluster's own, bit for bit). With ``compiled`` (numba installed), the same bits by
     :func:`_compiled_similarity`.
     """
-    if compiled and rows.has_sorted_indices and rows.dtype == np.float32:
+    if compiled and _compilable(rows):
         return _compiled_similarity(rows, np.arange(rows.shape[0]))
     block = used_columns(rows)  # the product costs no corpus-wide column
     return (block @ block.T).toarray().astype(np.float64)
+
+
+def _compilable(matrix: sp.csr_matrix) -> bool:
+    """Whether :func:`_compiled_similarity` takes ``matrix`` (float32, sorted indices)."""
+    return matrix.dtype == np.float32 and matrix.has_sorted_indices
 
 
 def _compiled_similarity(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
@@ -162,11 +167,12 @@ def _compiled_similarity(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
     """
     from . import kernels
 
-    if getattr(_scratch, "local", np.zeros(0)).shape != (matrix.shape[1],):
-        _scratch.local = np.full(matrix.shape[1], -1, dtype=np.int32)
+    local = getattr(_scratch, "local", None)
+    if local is None or len(local) != matrix.shape[1]:
+        local = _scratch.local = np.full(matrix.shape[1], -1, dtype=np.int32)
     out = np.zeros((len(rows), len(rows)), dtype=np.float32)
     rows = np.asarray(rows, dtype=np.int64)
-    kernels.dense_products(matrix.indptr, matrix.indices, matrix.data, rows, _scratch.local, out)
+    kernels.dense_products(matrix.indptr, matrix.indices, matrix.data, rows, local, out)
     return out.astype(np.float64)
 
 
@@ -182,7 +188,7 @@ def within_cluster_similarity(
     :func:`dense_similarity`.
     """
     similarity = np.full((len(rows), len(rows)), np.nan)
-    compiled = compiled and matrix.has_sorted_indices and matrix.dtype == np.float32
+    compiled = compiled and _compilable(matrix)
     order = np.argsort(labels, kind="stable")
     ends = np.flatnonzero(np.diff(labels[order])) + 1
     for members in np.split(order, ends):
