@@ -308,10 +308,10 @@ def cluster_scaling(paths: list[Path], repeat: int, jobs: int) -> dict[str, obje
     }
 
 
-def _texts(path: Path) -> list[str]:
-    """The article texts of a corpus file."""
+def _texts(path: Path, limit: int | None = None) -> list[str]:
+    """The article texts of a corpus file (the first ``limit`` ones; all when None)."""
     with path.open(encoding="utf-8") as stream:
-        return [json.loads(line)["text"] for line in stream]
+        return [json.loads(line)["text"] for line in itertools.islice(stream, limit)]
 
 
 def _alternated_rounds(path: Path, args: argparse.Namespace) -> list[dict[str, object]]:
@@ -377,9 +377,7 @@ def main(argv: list[str] | None = None) -> None:
     for n in sizes:
         path = corpus_path(n, args.seed, args.cache, args.real)
         rounds = _alternated_rounds(path, args)
-        texts = _texts(path)
-        rates = signature_rates(texts[: args.sample], args.repeat)
-        del texts
+        rates = signature_rates(_texts(path, args.sample), args.repeat)
         run = sorted((r["run"] for r in rounds), key=lambda r: r["seconds"])[len(rounds) // 2]
         floor_seconds = statistics.median(r["floor_seconds"] for r in rounds)
         floor_cpu_seconds = statistics.median(r["floor_cpu_seconds"] for r in rounds)
