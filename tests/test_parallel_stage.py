@@ -114,8 +114,10 @@ def test_given_signatures_change_nothing():
     assert plain.n_candidates_ == given.n_candidates_
 
 
+@pytest.mark.parametrize("threaded", [False, True])
 @pytest.mark.parametrize("colliding", [False, True])
-def test_lsh_candidates_are_datasketch_pairs(monkeypatch, colliding):
+def test_lsh_candidates_are_datasketch_pairs(monkeypatch, colliding, threaded):
+    monkeypatch.setattr(dedup.shingle, "_THREADED_SIGNATURES", 0 if threaded else 10**9)
     if colliding:  # band keys shared by different values: the values are sorted instead
         monkeypatch.setattr(dedup.shingle, "_band_keys", lambda v: v[:, 0].astype(np.uint64) % 3)
     rng = np.random.default_rng(0)
