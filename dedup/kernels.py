@@ -702,3 +702,81 @@ def document_keys(  # pragma: no cover - compiled
                 pair_keys[written] = keys[k]
                 written += 1
     return written
+
+
+@_jit
+def _word_end(codes, classes, start):  # pragma: no cover - compiled
+    """The end of the word characters (classes 1 and 2) of ``codes`` from ``start``."""
+    end = start
+    while end < len(codes) and codes[end] < 0x10000 and 1 <= classes[codes[end]] <= 2:
+        end += 1
+    return end
+
+
+@_jit
+def _follows_word(codes, classes, i):  # pragma: no cover - compiled
+    """Whether the code point before ``codes[i]`` is a word character of the BMP."""
+    return i > 0 and codes[i - 1] < 0x10000 and 1 <= classes[codes[i - 1]] <= 2
+
+
+@_jit
+def capitalised_runs(codes, classes):  # pragma: no cover - compiled
+    """The runs of capitalised words of a text: ``features._capitalised_runs``, by code point.
+
+    ``codes`` are the text's code points; ``classes`` the class of each of the BMP's: 0 a gap
+    between words, 1 another word character, 2 an upper-case letter, 3 a stop or line break
+    (a code point past the BMP counts as a gap: the caller redoes such text). A run starts
+    at an upper-case letter that follows no word character, takes the rest of its word, then
+    each further word that starts with an upper-case letter after gaps only. A run of one word
+    is kept unless the last word character, stop or line break before it is a stop or line
+    break, or there is none.
+
+    Returns:
+        ``(starts, ends, plain, first_words, word_starts, word_ends)``: per kept run, its span,
+        whether its words are separated by single spaces (``codes[start:end]`` is then the
+        run as it is shown), and its first word (an index into the word spans; a run's words
+        run up to the next run's first).
+    """
+    n = len(codes)
+    starts = np.empty(n // 2 + 1, np.int64)
+    ends = np.empty(n // 2 + 1, np.int64)
+    plain = np.empty(n // 2 + 1, np.bool_)
+    first_words = np.empty(n // 2 + 1, np.int64)
+    word_starts = np.empty(n // 2 + 1, np.int64)
+    word_ends = np.empty(n // 2 + 1, np.int64)
+    runs = words = 0
+    last = 3  # the class of the last word character, stop or line break (the start: a break)
+    i = 0
+    while i < n:
+        kind = classes[codes[i]] if codes[i] < 0x10000 else 0
+        if kind != 2 or _follows_word(codes, classes, i):
+            if kind != 0:
+                last = kind
+            i += 1
+            continue
+        first = words
+        end = _word_end(codes, classes, i + 1)
+        word_starts[words], word_ends[words] = i, end
+        words += 1
+        single_spaces = True
+        while True:  # the next word, when only gaps stand before it and it is capitalised
+            gap = end
+            while gap < n and (codes[gap] >= 0x10000 or classes[codes[gap]] == 0):
+                gap += 1
+            if gap in (end, n) or codes[gap] >= 0x10000 or classes[codes[gap]] != 2:
+                break
+            single_spaces = single_spaces and gap == end + 1 and codes[end] == 32
+            word_starts[words], end = gap, _word_end(codes, classes, gap + 1)
+            word_ends[words] = end
+            words += 1
+        if words - first > 1 or last != 3:
+            starts[runs], ends[runs], plain[runs], first_words[runs] = i, end, single_spaces, first
+            runs += 1
+        else:
+            words = first  # a sentence's first word alone
+        last = 1
+        i = end
+    return (
+        starts[:runs], ends[:runs], plain[:runs], first_words[:runs],
+        word_starts[:words], word_ends[:words],
+    )  # fmt: skip

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import PipelineConfig
-from .features import name_sequences
+from .features import name_sequences_of_articles
 from .memory import collector_held_off
 from .paragraphs import ParagraphCleaner, Paragraphs, split_paragraphs
 from .sentrows import RowIds, SentRows
@@ -88,16 +88,18 @@ def clean_task(
     articles: Sequence[Article],
     names: bool = False,
     sent: SentRows | None = None,
+    compiled: bool = False,
 ) -> PackedTask:
     """Clean the articles of one task (whole sources) and pack what later stages need.
 
     With ``names``, also each article's name sequences
-    (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text). With
-    ``sent`` (this process's, for the tasks of one run), a token or name sent before is given
-    by its key alone (:class:`RowIds` reads it).
+    (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text; found by
+    the compiled kernel with ``compiled``: the same names). With ``sent`` (this process's, for
+    the tasks of one run), a token or name sent before is given by its key alone
+    (:class:`RowIds` reads it).
     """
     with collector_held_off():
-        return _clean_task(cleaner, config, articles, names, sent)
+        return _clean_task(cleaner, config, articles, names, sent, compiled)
 
 
 def _clean_task(
@@ -106,6 +108,7 @@ def _clean_task(
     articles: Sequence[Article],
     names: bool,
     sent: SentRows | None,
+    compiled: bool,
 ) -> PackedTask:
     """:func:`clean_task` (with the garbage collector held off)."""
     prepared = cleaner.prepare_many([article[1:] for article in articles])
@@ -114,26 +117,29 @@ def _clean_task(
     offset = len(hasher)  # the codes of name features follow the hasher's token rows
     name_codes: defaultdict[str, int] = defaultdict(itertools.count(offset).__next__)
     code = name_codes.__getitem__  # a name's code, numbering new ones (in C)
-    pieces: list[np.ndarray] = []  # per article: its kept tokens' rows, then its names' codes
-    counts, name_counts, lengths, records, titles = [], [], [], [], []
+    token_rows: list[np.ndarray] = []  # per article: its kept tokens' rows
+    counts, lengths, records, titles, texts = [], [], [], [], []
     cuts: dict[int, dict[int, str]] = {}
     k, cap = config.shingles.k, config.shingles.max_shingles
     for article, doc in zip(articles, prepared, strict=True):
         kept = doc.kept()
-        pieces.append(doc.rows if len(kept) == len(doc.raw) else _kept_rows(doc, kept))
-        counts.append(len(pieces[-1]))
-        text = doc.nfc_text(kept)  # once: name_sequences finds it NFC already
+        token_rows.append(doc.rows if len(kept) == len(doc.raw) else _kept_rows(doc, kept))
+        counts.append(len(token_rows[-1]))
+        text = doc.nfc_text(kept)  # NFC: the names are found in it as it is
         lengths.append(len(text))
         if names:
-            found = name_sequences(article[3] or "", config.norm)
-            found += name_sequences(text, config.norm, is_nfc=True)
-            pieces.append(np.fromiter(map(code, found), dtype=np.int64, count=len(found)))
-            name_counts.append(len(found))
+            texts.append((article[3] or "", text))
         records.append(cleaner.removal_records(doc))
         titles.append(" ".join(doc.title))
         glued = {i: doc.raw[i] for i in doc.trimmed if i not in doc.removed}
         if glued:
             cuts[article[0]] = glued
+    name_counts, pieces = [], token_rows  # per article its tokens' rows, then its names' codes
+    if names:
+        found = name_sequences_of_articles(texts, config.norm, compiled=compiled)
+        name_counts = list(map(len, found))
+        codes_of_names = [np.fromiter(map(code, f), np.int64, count=len(f)) for f in found]
+        pieces = [p for pair in zip(token_rows, codes_of_names, strict=True) for p in pair]
     # Tokens and names numbered in order of first sight, as one dictionary would number them.
     codes = np.concatenate([_NO_CODES, *pieces])
     ids, distinct = first_seen_ids(codes, offset + len(name_codes))

@@ -1,13 +1,17 @@
 import pytest
+from conftest import dev_records
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dedup import compiled
+from dedup.config import NormConfig
 from dedup.features import (
     NAME_PREFIX,
     _capitalised_runs,
     _capitalised_runs_by_token,
     document_features,
     name_sequences,
+    name_sequences_of_articles,
 )
 
 
@@ -75,3 +79,45 @@ def test_name_sequences_are_normalize_lines_of_the_runs(pieces):
     text = "".join(word + gap for word, gap in pieces)
     runs = _capitalised_runs(text)
     assert name_sequences(text) == [f"{NAME_PREFIX}{run}" for run in normalize_lines(runs)]
+
+
+_ANY_WORDS = st.sampled_from(
+    ["Hà", "Nội", "ông", "A", "b", "1990", "_x", "ǅa", "Ⓐ", "Ông", "İz", "x𝐀", "𝐀b", "U", "Hoà",
+     "ΣΑΣ", "Straße", "E\u0301m", "\ud800", "iPhone", "Ｍ", "[mecloud]", "[/mecloud]"]
+)  # fmt: skip
+_ANY_GAPS = st.sampled_from(
+    [" ", "  ", ", ", " - ", ": “", "\t", "\u00a0", ".", ". ", "!", "?", "\n", "\r\n", "\x85", ""]
+)
+_TEXTS = st.lists(st.tuples(_ANY_WORDS, _ANY_GAPS), max_size=12).map(
+    lambda pieces: "".join(word + gap for word, gap in pieces)
+)
+
+
+@pytest.mark.skipif(not compiled.available(), reason="numba (the fast extra) is not installed")
+@given(
+    st.lists(st.tuples(_TEXTS, _TEXTS), max_size=6),
+    st.sampled_from([NormConfig(), NormConfig(casefold=False), NormConfig(strip_embeds=False)]),
+)
+def test_compiled_names_of_articles_are_each_articles_names(articles, config):
+    from dedup.normalize import nfc
+
+    articles = [(title, nfc(text)) for title, text in articles]
+    expected = [
+        name_sequences(title, config) + name_sequences(text, config, is_nfc=True)
+        for title, text in articles
+    ]
+    assert name_sequences_of_articles(articles, config, compiled=False) == expected
+    assert name_sequences_of_articles(articles, config, compiled=True) == expected
+
+
+@pytest.mark.skipif(not compiled.available(), reason="numba (the fast extra) is not installed")
+@pytest.mark.parametrize("corpus", ["vims.jsonl", "ecbplus-dev.jsonl"])
+def test_compiled_names_of_real_articles(corpus):
+    from dedup.normalize import nfc
+
+    records = dev_records(corpus, 300)
+    articles = [(r.get("title") or "", nfc(r["text"])) for r in records]
+    expected = name_sequences_of_articles(articles, compiled=False)
+    assert name_sequences_of_articles(articles, compiled=True) == expected
+    assert sum(map(len, expected)) > 10 * len(articles)  # names found, many of several words
+    assert sum(" " in name for found in expected for name in found) > len(articles)

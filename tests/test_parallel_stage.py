@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 from conftest import body
 
+import dedup.parallel
 import dedup.shingle
+import dedup.workers
+from dedup import compiled
 from dedup.config import PipelineConfig
 from dedup.features import name_sequences
 from dedup.neardup import NearDuplicateFinder
@@ -62,7 +65,19 @@ def test_tasks_hold_whole_sources_in_input_order():
     assert len(tasks) > 2
 
 
-def test_packed_stage_equals_whole_corpus_cleaning():
+@pytest.mark.parametrize("compiled_names", [False, True])
+def test_packed_stage_equals_whole_corpus_cleaning(monkeypatch, compiled_names):
+    if compiled_names and not compiled.available():
+        pytest.skip("numba (the fast extra) is not installed")
+    monkeypatch.setattr(dedup.workers, "COMPILED_NAMES", 0 if compiled_names else 10**9)
+    found_by = []  # the compiled flag of each call in this process (jobs=1)
+    names_of = dedup.parallel.name_sequences_of_articles
+
+    def spied(articles, config, *, compiled):
+        found_by.append(compiled)
+        return names_of(articles, config, compiled=compiled)
+
+    monkeypatch.setattr(dedup.parallel, "name_sequences_of_articles", spied)
     docs = corpus(1500)
     config = PipelineConfig(jobs=2)
     cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm)
@@ -102,6 +117,7 @@ def test_packed_stage_equals_whole_corpus_cleaning():
         assert sum(bool(t) for t in got.titles) > len(docs) // 2
         perms = Permutations(config.shingles.num_perm, config.shingles.seed)
         assert np.array_equal(got.signatures, perms.signatures(expected_shingles))
+    assert found_by and set(found_by) == {compiled_names}
 
 
 def test_given_signatures_change_nothing():
