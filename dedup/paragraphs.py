@@ -310,21 +310,24 @@ class ParagraphCleaner:
                     members_of_doc[d].add(root)
         words: dict[int, np.ndarray] = {}  # host -> every shingle of its text, built when needed
 
-        def text_overlaps(sample: list[int]) -> list[list[int]]:
+        def text_overlaps(sample: Sequence[int]) -> list[list[int]]:
             for d in sample:
                 if d not in words:
                     words[d] = distinct(np.concatenate([_EMPTY, *docs[d].shingles]))
             return shared_counts([words[d] for d in sample])
 
         min_docs = self.config.boilerplate_min_docs
+        overlaps: dict[tuple[int, ...], float] = {}  # sample -> overlap (footers share hosts)
         for members in clusters.values():
             if len(members) == 1 and len(places[members[0]]) < min_docs:
                 continue  # one paragraph in fewer places than needed (the common case)
             hosts = sorted({d for k in members for d, _ in places[k]})
             if len(hosts) < min_docs:
                 continue
-            overlap = self._hosts_overlap(hosts, members_of_doc, text_overlaps)
-            if overlap >= self.config.boilerplate_max_overlap:
+            sample = tuple(hosts[:: max(1, len(hosts) // _OVERLAP_SAMPLE)][:_OVERLAP_SAMPLE])
+            if sample not in overlaps:
+                overlaps[sample] = self._hosts_overlap(sample, members_of_doc, text_overlaps)
+            if overlaps[sample] >= self.config.boilerplate_max_overlap:
                 continue
             note = f"{len(hosts)} articles of {source}"
             for k in members:
@@ -333,18 +336,17 @@ class ParagraphCleaner:
 
     @staticmethod
     def _hosts_overlap(
-        hosts: list[int],
+        sample: tuple[int, ...],
         members_of_doc: dict[int, set[int]],
-        text_overlaps: Callable[[list[int]], list[list[int]]],
+        text_overlaps: Callable[[Sequence[int]], list[list[int]]],
     ) -> float:
-        """How much (a sample of) the host articles are alike, 0-1.
+        """How much a sample of the host articles (at most ``_OVERLAP_SAMPLE``) are alike, 0-1.
 
         The larger of two means over pairs of hosts: the Jaccard of their sets of paragraphs,
         and the containment of their word shingles. Edited copies of one article (a few words
         changed in most paragraphs) share few identical paragraphs but most of their words, so
         the second mean keeps their content from passing for boilerplate.
         """
-        sample = hosts[:: max(1, len(hosts) // _OVERLAP_SAMPLE)][:_OVERLAP_SAMPLE]
         pairs = list(combinations(sample, 2))
         paragraphs = [
             len(members_of_doc[a] & members_of_doc[b]) / len(members_of_doc[a] | members_of_doc[b])
