@@ -22,6 +22,7 @@ from .config import NormConfig
 from .errors import LINE_BREAKS
 from .normalize import fold_lines, nfc
 from .shingle import features
+from .token_table import word_characters
 
 _WORD_OR_STOP = re.compile(r"\w+|[.!?]")
 _WORD = re.compile(r"\w+")
@@ -86,9 +87,7 @@ def _character_classes() -> np.ndarray:
     0 a gap between words, 1 a word character (``\w``) that starts no run, 2 an upper-case
     letter (one of :func:`_upper_letters`), 3 a stop or line break: the classes of the regex.
     """
-    plane = "".join(map(chr, range(0x10000)))
-    classes = np.zeros(0x10000, dtype=np.uint8)
-    classes[[match.start() for match in re.finditer(r"\w", plane)]] = 1
+    classes = word_characters()[:0x10000].astype(np.uint8)
     classes[list(map(ord, _upper_letters()))] = 2
     classes[list(map(ord, _STOPS_AND_BREAKS))] = 3
     return classes

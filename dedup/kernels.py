@@ -780,3 +780,113 @@ def capitalised_runs(codes, classes):  # pragma: no cover - compiled
         starts[:runs], ends[:runs], plain[:runs], first_words[:runs],
         word_starts[:words], word_ends[:words],
     )  # fmt: skip
+
+
+@_jit
+def _token_hash(codes, start, end):  # pragma: no cover - compiled
+    """FNV-1a of ``codes[start:end]`` (64-bit), its high bits folded down for table slots."""
+    h = np.uint64(0xCBF29CE484222325)
+    for i in range(start, end):
+        h = (h ^ np.uint64(codes[i])) * np.uint64(0x100000001B3)
+    return h ^ (h >> np.uint64(32))
+
+
+@_jit
+def _token_slot(
+    codes, start, end, h, slots, slot_hashes, known, known_start, known_length
+):  # pragma: no cover
+    """The slot of the token ``codes[start:end]`` (hash ``h``): its own, or the empty one."""
+    mask = len(slots) - 1
+    s = np.int64(h & np.uint64(mask))
+    while slots[s] >= 0:
+        row = slots[s]
+        if slot_hashes[s] == h and known_length[row] == end - start:
+            a = known_start[row]
+            k = 0
+            while k < end - start and known[a + k] == codes[start + k]:
+                k += 1
+            if k == end - start:
+                return s
+        s = (s + 1) & mask
+    return s
+
+
+@_jit
+def line_token_rows(  # pragma: no cover - compiled
+    codes, is_word, slots, slot_hashes, known, known_start, known_length,
+    rows, token_starts, token_ends, counts, halves, letters,
+):  # fmt: skip
+    r"""Cut lines of text into tokens and find each token's row; ``dedup.token_table``.
+
+    ``codes``: the code points of the lines, each ended by a line feed (10). A token is a run
+    of code points with ``is_word`` (the regex ``\w``). Each token's row is looked up in an
+    open-addressing table (``slots``: a row or -1, ``slot_hashes``) of the tokens seen, whose
+    code points are ``known[known_start[row]:][:known_length[row]]``; -1 when it is not there.
+    Per line: its tokens (``counts``), and whether its word characters, read in order, are two
+    equal halves (``halves``; ``letters`` is scratch for them). Returns the tokens written.
+    """
+    n = len(codes)
+    tokens = line = line_tokens = written = 0
+    i = 0
+    while i < n:
+        code = codes[i]
+        if code == 10:  # the line ends
+            half = written // 2
+            same = written % 2 == 0
+            k = 0
+            while same and k < half:
+                same = letters[k] == letters[k + half]
+                k += 1
+            counts[line], halves[line] = line_tokens, same
+            line += 1
+            line_tokens = written = 0
+            i += 1
+        elif is_word[code]:
+            start = i
+            while i < n and is_word[codes[i]]:
+                letters[written] = codes[i]
+                written += 1
+                i += 1
+            h = _token_hash(codes, start, i)
+            s = _token_slot(
+                codes, start, i, h, slots, slot_hashes, known, known_start, known_length
+            )
+            rows[tokens], token_starts[tokens], token_ends[tokens] = slots[s], start, i
+            tokens += 1
+            line_tokens += 1
+        else:
+            i += 1
+    return tokens
+
+
+@_jit
+def add_tokens(  # pragma: no cover - compiled
+    codes, starts, ends, new_rows, slots, slot_hashes, known, known_start, known_length, used
+):  # fmt: skip
+    """Put the tokens ``codes[starts[t]:ends[t]]`` (rows ``new_rows``, not in the table) in it.
+
+    Their code points are appended to ``known`` after ``used``; returns the new ``used``.
+    """
+    for t in range(len(starts)):
+        start, end, row = starts[t], ends[t], new_rows[t]
+        known_start[row], known_length[row] = used, end - start
+        for k in range(start, end):
+            known[used] = codes[k]
+            used += 1
+        h = _token_hash(codes, start, end)
+        s = _token_slot(codes, start, end, h, slots, slot_hashes, known, known_start, known_length)
+        slots[s], slot_hashes[s] = row, h
+    return used
+
+
+@_jit
+def rehash_tokens(known, known_start, known_length, slots, slot_hashes):  # pragma: no cover
+    """Put every row with code points in ``known`` (``known_length`` 0 or more) in new slots."""
+    for row in range(len(known_start)):
+        if known_length[row] >= 0:
+            start, end = known_start[row], known_start[row] + known_length[row]
+            h = _token_hash(known, start, end)
+            s = _token_slot(
+                known, start, end, h, slots, slot_hashes, known, known_start, known_length
+            )
+            slots[s], slot_hashes[s] = row, h

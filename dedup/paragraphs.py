@@ -58,15 +58,15 @@ class Paragraphs:
         doc_id: The document id.
         source: Its source, or None.
         raw: Paragraph texts as given (a self-glued one already cut to one copy).
-        tokens: Normalized tokens of each paragraph.
+        tokens: The hasher's rows of the normalized tokens of each paragraph (int64 views of
+            ``rows``; :meth:`~dedup.shingle.Hasher.tokens` has their strings).
         shingles: Sorted distinct shingle hashes of each paragraph.
         removed: Index -> removal record of a paragraph removed whole.
         trimmed: Index -> removal record of the second copy cut from a self-glued paragraph
             (the paragraph itself stays).
         hashes: 64-bit token hashes of each paragraph (so later stages need not hash again).
         rows: The hasher's rows (:meth:`~dedup.shingle.Hasher.token_ids`) of the tokens of
-            every paragraph, one after the other (empty unless :meth:`ParagraphCleaner.prepare_many`
-            made it).
+            every paragraph, one after the other.
         normal: The NFC of the paragraphs as given (before any cut), joined by line breaks
             (None when not made).
         title: Normalized tokens of the title (empty when none, or not made).
@@ -75,7 +75,7 @@ class Paragraphs:
     doc_id: str
     source: str | None
     raw: list[str]
-    tokens: list[list[str]]
+    tokens: list[np.ndarray]
     shingles: list[np.ndarray]
     removed: dict[int, RemovedParagraph] = field(default_factory=dict)
     trimmed: dict[int, RemovedParagraph] = field(default_factory=dict)
@@ -155,7 +155,7 @@ class ParagraphCleaner:
     ) -> None:
         self.config = config or ParagraphConfig()
         self.norm = norm or NormConfig()
-        self.hasher = hasher or Hasher()
+        self.hasher = hasher if hasher is not None else Hasher()  # (an empty one is falsy)
 
     def prepare(
         self, doc_id: str, text: str, *, title: str | None, source: str | None
@@ -164,33 +164,37 @@ class ParagraphCleaner:
         return self.prepare_many([(doc_id, text, title, source)])[0]
 
     def prepare_many(
-        self, articles: Sequence[tuple[str, str, str | None, str | None]]
+        self, articles: Sequence[tuple[str, str, str | None, str | None]], *, compiled: bool = False
     ) -> list[Paragraphs]:
         """:meth:`prepare` each ``(id, text, title, source)``, hashing them all at once.
 
-        The token hashes and paragraph shingles of all the articles come from one numpy pass:
-        numpy's cost per call, paid per article, is a large share of a news article's time.
+        The token rows, hashes and paragraph shingles of all the articles come from one pass
+        (numpy's cost per call, paid per article, is a large share of a news article's time);
+        with ``compiled`` (numba), the tokens are cut and numbered in one compiled loop
+        (:meth:`~dedup.shingle.Hasher.line_rows`): the same rows.
         """
         split = [self._split(text) for _, text, _, _ in articles]
-        paragraphs = list(chain.from_iterable(tokens for _, tokens, _, _ in split))
-        lengths = np.fromiter(map(len, paragraphs), dtype=np.int64, count=len(paragraphs))
-        bounds = np.concatenate(([0], np.cumsum(lengths)))
-        rows = self.hasher.token_ids(chain.from_iterable(paragraphs), int(bounds[-1]))
+        lines = list(chain.from_iterable(folded for _, folded, _ in split))
+        rows, lengths, halves = self.hasher.line_rows(lines, compiled=compiled)
+        trims, cut = self._cut_self_repeats(split, halves)
+        if cut:  # a self-glued paragraph's tokens are those of the copy kept
+            rows, lengths = _with_lines_replaced(rows, lengths, cut)
+        bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
         flat = self.hasher.hashes_of(rows)
         shingles = shingles_of_runs(flat, lengths, self.config.k)
-        bounds = bounds.tolist()
-        counts = [len(tokens) for _, tokens, _, _ in split]
+        counts = [len(raw) for raw, _, _ in split]
         repeats_possible = may_repeat(shingles, counts, self.config.threshold)
         prepared = []
         first = 0
-        for n, ((doc_id, _, title, source), (raw, tokens, trimmed, normal)) in enumerate(
+        for n, ((doc_id, _, title, source), (raw, _, normal)) in enumerate(
             zip(articles, split, strict=True)
         ):
-            last = first + len(tokens)
+            last = first + len(raw)
+            tokens = [rows[bounds[i] : bounds[i + 1]] for i in range(first, last)]
             hashes = [flat[bounds[i] : bounds[i + 1]] for i in range(first, last)]
             doc = Paragraphs(
-                doc_id, source, raw, tokens, shingles[first:last], trimmed=trimmed, hashes=hashes,
-                rows=rows[bounds[first] : bounds[last]], normal=normal,
+                doc_id, source, raw, tokens, shingles[first:last], trimmed=trims[n],
+                hashes=hashes, rows=rows[bounds[first] : bounds[last]], normal=normal,
             )  # fmt: skip
             self._mark_title_echoes(doc, title)
             if repeats_possible[n]:
@@ -199,26 +203,47 @@ class ParagraphCleaner:
             first = last
         return prepared
 
-    def _split(
-        self, text: str
-    ) -> tuple[list[str], list[list[str]], dict[int, RemovedParagraph], str]:
-        """Paragraphs (a self-glued one cut to one copy), their tokens, the cuts made, their NFC.
+    def _split(self, text: str) -> tuple[list[str], list[str], str]:
+        """Paragraphs as given, each folded (:func:`~dedup.normalize.fold`), and their NFC.
 
-        The NFC is of the paragraphs as given (before any cut), joined by line breaks.
+        The NFC is of the paragraphs joined by line breaks.
         """
         raw = split_paragraphs(text)
         normal, folded = nfc_and_fold_lines(raw, self.norm)
-        tokens = [tokenize(line) for line in folded]
+        return raw, folded, normal
+
+    def _cut_self_repeats(
+        self, split: list[tuple[list[str], list[str], str]], halves: np.ndarray
+    ) -> tuple[list[dict[int, RemovedParagraph]], dict[int, np.ndarray]]:
+        """Cut each self-glued paragraph of each article to its first copy (in place).
+
+        Args:
+            split: Each article's paragraphs and their folded texts (:meth:`_split`).
+            halves: Per paragraph (all articles' one after the other), whether its tokens
+                joined are two equal halves (:meth:`~dedup.shingle.Hasher.line_rows`).
+
+        Returns:
+            Per article the cuts made (paragraph index -> record of the copy removed), and
+            per paragraph cut (numbered as in ``halves``) the token rows of the copy kept.
+        """
         default_norm = self.norm == NormConfig()
-        trimmed: dict[int, RemovedParagraph] = {}
-        for i, paragraph in enumerate(raw):
-            letters = "".join(tokens[i]) if default_norm else None
-            glued = split_self_repeat(paragraph, letters=letters)
-            if glued is not None:
-                raw[i] = glued[0]
-                tokens[i] = tokenize(fold(glued[0], self.norm))
-                trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
-        return raw, tokens, trimmed, normal
+        trims: list[dict[int, RemovedParagraph]] = []
+        cut: dict[int, np.ndarray] = {}
+        line = 0
+        for raw, folded, _ in split:
+            trimmed: dict[int, RemovedParagraph] = {}
+            for i, paragraph in enumerate(raw):
+                # The halves settle it for most paragraphs (split_self_repeat's first test).
+                if not default_norm or halves[line + i]:
+                    letters = "".join(tokenize(folded[i])) if default_norm else None
+                    glued = split_self_repeat(paragraph, letters=letters)
+                    if glued is not None:
+                        raw[i] = glued[0]
+                        cut[line + i] = self.hasher.token_ids(tokenize(fold(glued[0], self.norm)))
+                        trimmed[i] = RemovedParagraph(i, "self-repeat", glued[1], f"paragraph {i}")
+            trims.append(trimmed)
+            line += len(raw)
+        return trims, cut
 
     def _mark_title_echoes(self, doc: Paragraphs, title: str | None) -> None:
         """Keep the title's tokens; mark paragraphs that are the title plus at most a few tokens."""
@@ -228,8 +253,10 @@ class ParagraphCleaner:
         if len(title_tokens) < _MIN_ECHO_TITLE_TOKENS:
             return
         n = len(title_tokens)
-        for i, tokens in enumerate(doc.tokens):
-            if n <= len(tokens) <= n + _ECHO_EXTRA_TOKENS and tokens[:n] == title_tokens:
+        strings = self.hasher.tokens()
+        for i, rows in enumerate(doc.tokens):
+            echo = n <= len(rows) <= n + _ECHO_EXTRA_TOKENS  # (the strings only then)
+            if echo and [strings[row] for row in rows[:n].tolist()] == title_tokens:
                 doc.removed[i] = RemovedParagraph(i, "title-echo", doc.raw[i], "title")
 
     def _mark_repeats(self, doc: Paragraphs) -> None:
@@ -244,13 +271,13 @@ class ParagraphCleaner:
         threshold = self.config.threshold
         index: dict[int, list[int]] = defaultdict(list)  # prefix hash -> kept paragraphs
         for j, shingles in enumerate(doc.shingles):
-            if j in doc.removed or not doc.tokens[j]:
+            if j in doc.removed or not len(doc.tokens[j]):
                 continue
             prefix = shingles[: len(shingles) - math.ceil(threshold * len(shingles) - 1e-9) + 1]
             keys = prefix.tolist()
             candidates = sorted({i for key in keys for i in index.get(key, ())})
             for i in candidates:
-                same = doc.tokens[i] == doc.tokens[j] or (
+                same = np.array_equal(doc.tokens[i], doc.tokens[j]) or (
                     jaccard_containment(doc.shingles[i], shingles)[0] >= threshold
                 )
                 if same:
@@ -273,15 +300,13 @@ class ParagraphCleaner:
 
     def _mark_source(self, source: str, docs: list[Paragraphs]) -> None:
         """Find boilerplate among the articles of one source."""
-        # Distinct paragraphs (by normalized tokens), each with every place it occurs.
-        # (A list by number, not a dict by tokens: a tuple's hash is not cached, so each lookup
-        # would hash its tokens again.)
-        number: dict[tuple[str, ...], int] = {}
+        # Distinct paragraphs (by their token rows), each with every place it occurs.
+        number: dict[bytes, int] = {}
         places: list[list[tuple[int, int]]] = []
         for d, doc in enumerate(docs):
             for i in doc.kept():
-                if doc.tokens[i]:
-                    k = number.setdefault(tuple(doc.tokens[i]), len(places))
+                if len(doc.tokens[i]):
+                    k = number.setdefault(doc.tokens[i].tobytes(), len(places))
                     if k == len(places):
                         places.append([(d, i)])
                     else:
@@ -376,3 +401,24 @@ class ParagraphCleaner:
         """The removal records of :meth:`result`, in paragraph order (without the text)."""
         records = {**doc.trimmed, **doc.removed}  # a paragraph removed whole reports that
         return tuple(records[i] for i in sorted(records))
+
+
+def _with_lines_replaced(
+    rows: np.ndarray, lengths: np.ndarray, replaced: dict[int, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` (the tokens of lines of ``lengths`` tokens) with some lines' tokens replaced.
+
+    Args:
+        rows: Token rows of all lines, one after the other.
+        lengths: Tokens of each line.
+        replaced: Line number -> its new token rows.
+    """
+    bounds = np.concatenate(([0], np.cumsum(lengths)))
+    pieces, after = [], 0  # after: the first line not yet taken
+    for line in sorted(replaced):
+        pieces += [rows[bounds[after] : bounds[line]], replaced[line]]
+        after = line + 1
+    pieces.append(rows[bounds[after] :])
+    lengths = lengths.copy()
+    lengths[list(replaced)] = [len(new) for new in replaced.values()]
+    return np.concatenate(pieces), lengths

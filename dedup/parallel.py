@@ -93,10 +93,10 @@ def clean_task(
     """Clean the articles of one task (whole sources) and pack what later stages need.
 
     With ``names``, also each article's name sequences
-    (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text; found by
-    the compiled kernel with ``compiled``: the same names). With ``sent`` (this process's, for
-    the tasks of one run), a token or name sent before is given by its key alone
-    (:class:`RowIds` reads it).
+    (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text). With
+    ``compiled`` (numba), tokens and names are found by compiled kernels: the same ones. With
+    ``sent`` (this process's, for the tasks of one run), a token or name sent before is given
+    by its key alone (:class:`RowIds` reads it).
     """
     with collector_held_off():
         return _clean_task(cleaner, config, articles, names, sent, compiled)
@@ -111,7 +111,7 @@ def _clean_task(
     compiled: bool,
 ) -> PackedTask:
     """:func:`clean_task` (with the garbage collector held off)."""
-    prepared = cleaner.prepare_many([article[1:] for article in articles])
+    prepared = cleaner.prepare_many([article[1:] for article in articles], compiled=compiled)
     cleaner.mark_boilerplate(prepared)
     hasher = cleaner.hasher
     offset = len(hasher)  # the codes of name features follow the hasher's token rows

@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
@@ -23,6 +24,9 @@ from datasketch.lsh import _optimal_param
 
 from . import compiled as compiled_kernels
 from .hashsets import distinct
+
+if TYPE_CHECKING:
+    from .token_table import TokenTable
 
 _TOKEN = re.compile(r"\w+")
 _MIX_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
@@ -37,6 +41,12 @@ _THREADED_SIGNATURES = 10_000
 def tokenize(normalized: str) -> list[str]:
     """Split normalized text into word tokens (runs of letters and digits)."""
     return _TOKEN.findall(normalized)
+
+
+def _two_equal_halves(letters: str) -> bool:
+    """Whether ``letters`` is a text followed by itself (so is the empty text)."""
+    middle = len(letters) // 2
+    return len(letters) % 2 == 0 and letters[:middle] == letters[middle:]
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -78,6 +88,7 @@ class Hasher:
     def __init__(self) -> None:
         self._ids = _TokenIds()
         self._table = np.zeros(1024, dtype=np.uint64)  # grown by doubling; first len(_ids) used
+        self._by_code: TokenTable | None = None  # made by the first compiled line_rows
 
     def token_hashes(self, tokens: Sequence[str]) -> np.ndarray:
         """Return the 64-bit hash of each token, as a uint64 array."""
@@ -101,6 +112,34 @@ class Hasher:
             self._add(ids.new)
             ids.new = []
         return positions
+
+    def line_rows(
+        self, lines: Sequence[str], *, compiled: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows (:meth:`token_ids`) of the tokens of each line, one line after the other.
+
+        Args:
+            lines: Normalized texts without line breaks (such as a task's paragraphs).
+            compiled: Cut and number the tokens in one compiled pass
+                (:class:`~dedup.token_table.TokenTable`; numba): the same rows, 5-10 times
+                faster than ``tokenize`` and the dict of token strings.
+
+        Returns:
+            ``(rows, counts, halves)``: the row of each token (int64), the tokens of each line,
+            and per line whether its tokens joined without spaces are two equal halves (the
+            test :func:`~dedup.paragraphs.split_self_repeat` starts with).
+        """
+        if compiled:
+            if self._by_code is None:
+                from .token_table import TokenTable
+
+                self._by_code = TokenTable(self.token_ids)
+            return self._by_code.line_rows(lines)
+        tokens = [tokenize(line) for line in lines]
+        counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        halves = np.fromiter(map(_two_equal_halves, map("".join, tokens)), bool, len(tokens))
+        rows = self.token_ids(itertools.chain.from_iterable(tokens), int(counts.sum()))
+        return rows, counts, halves
 
     def hashes_of(self, rows: np.ndarray) -> np.ndarray:
         """The hashes of the tokens at ``rows`` (from :meth:`token_ids`), as a uint64 array."""

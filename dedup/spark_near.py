@@ -39,7 +39,7 @@ from .errors import ConfigError
 from .io.readers import FieldNames
 from .neardup import canonical_key, is_near_duplicate, similarity
 from .paragraphs import ParagraphCleaner
-from .shingle import Hasher, Permutations
+from .shingle import Hasher, Permutations, shingle_hashes
 from .types import Document, Rejected
 
 # (position, id, text, title, source, published)
@@ -59,8 +59,10 @@ def _clean(records: Iterable[_Record], config: PipelineConfig) -> Iterator[_Shin
     ]
     cleaner.mark_boilerplate(prepared)
     for (position, doc_id, _, _, _, published), doc in zip(records, prepared, strict=True):
-        tokens = [t for i in doc.kept() for t in doc.tokens[i]]
-        shingles = hasher.shingles(tokens, config.shingles.k, cap=config.shingles.max_shingles)
+        rows = np.concatenate([np.zeros(0, dtype=np.int64), *(doc.tokens[i] for i in doc.kept())])
+        shingles = shingle_hashes(
+            hasher.hashes_of(rows), config.shingles.k, cap=config.shingles.max_shingles
+        )
         yield position, doc_id, published, len(cleaner.result(doc).text), shingles
 
 

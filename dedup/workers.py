@@ -18,9 +18,10 @@ from .parallel import Article, PackedTask, Progress, clean_task, make_tasks
 from .sentrows import SentRows
 
 _worker: tuple[ParagraphCleaner, PipelineConfig, bool, SentRows | None] | None = None
-# Fewer articles find their names without the compiled kernel: loading numba and the kernel
-# costs each process about 0.4 s, and the kernel saves about 30 microseconds a news article.
-COMPILED_NAMES = 40_000
+# Fewer articles are tokenized and their names found without the compiled kernels: loading
+# numba and them costs each process about 0.5 s, and they save about 190 microseconds of the
+# 540 a news article takes (dedup.token_table, features.name_sequences_of_articles).
+COMPILED_ARTICLES = 10_000
 
 
 class _Task(list):  # type: ignore[type-arg]  # a list of Article
@@ -118,7 +119,7 @@ class ParagraphWorkers:
             progress: Called as ``progress("paragraphs", done, total)`` after each task.
         """
         tasks = make_tasks(articles, self.cleaner.config.boilerplate_min_docs)
-        compiled = len(articles) >= COMPILED_NAMES and compiled_kernels.available()
+        compiled = len(articles) >= COMPILED_ARTICLES and compiled_kernels.available()
         if self._pool is None or len(tasks) <= 1:
             sent = SentRows() if self.send_once else None
             here = functools.partial(

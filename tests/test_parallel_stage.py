@@ -65,11 +65,11 @@ def test_tasks_hold_whole_sources_in_input_order():
     assert len(tasks) > 2
 
 
-@pytest.mark.parametrize("compiled_names", [False, True])
-def test_packed_stage_equals_whole_corpus_cleaning(monkeypatch, compiled_names):
-    if compiled_names and not compiled.available():
+@pytest.mark.parametrize("compiled_kernels", [False, True])
+def test_packed_stage_equals_whole_corpus_cleaning(monkeypatch, compiled_kernels):
+    if compiled_kernels and not compiled.available():
         pytest.skip("numba (the fast extra) is not installed")
-    monkeypatch.setattr(dedup.workers, "COMPILED_NAMES", 0 if compiled_names else 10**9)
+    monkeypatch.setattr(dedup.workers, "COMPILED_ARTICLES", 0 if compiled_kernels else 10**9)
     found_by = []  # the compiled flag of each call in this process (jobs=1)
     names_of = dedup.parallel.name_sequences_of_articles
 
@@ -103,8 +103,9 @@ def test_packed_stage_equals_whole_corpus_cleaning(monkeypatch, compiled_names):
             for d, c in zip(docs, expected, strict=True)
         ]
         assert any(len(ids) for ids in got.names)
+        token_strings = cleaner.hasher.tokens()
         assert [strings[ids].tolist() for ids in got.tokens] == [
-            [t for i in p.kept() for t in p.tokens[i]] for p in prepared
+            [token_strings[t] for i in p.kept() for t in p.tokens[i].tolist()] for p in prepared
         ]
         assert all(ids.dtype == np.int32 for ids in got.tokens)
         assert all(
@@ -117,7 +118,7 @@ def test_packed_stage_equals_whole_corpus_cleaning(monkeypatch, compiled_names):
         assert sum(bool(t) for t in got.titles) > len(docs) // 2
         perms = Permutations(config.shingles.num_perm, config.shingles.seed)
         assert np.array_equal(got.signatures, perms.signatures(expected_shingles))
-    assert found_by and set(found_by) == {compiled_names}
+    assert found_by and set(found_by) == {compiled_kernels}
 
 
 def test_given_signatures_change_nothing():

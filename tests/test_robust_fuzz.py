@@ -104,10 +104,10 @@ def _repeats_by_every_pair(cleaner: ParagraphCleaner, text: str) -> dict[int, st
     removed: dict[int, str] = {}
     for j in range(len(doc.raw)):
         for i in range(j):
-            if i in removed or not doc.tokens[j]:
+            if i in removed or not len(doc.tokens[j]):
                 continue
             jaccard = jaccard_containment(doc.shingles[i], doc.shingles[j])[0]
-            if doc.tokens[i] == doc.tokens[j] or jaccard >= threshold:
+            if doc.tokens[i].tolist() == doc.tokens[j].tolist() or jaccard >= threshold:
                 removed[j] = f"paragraph {i}"
                 break
     return removed

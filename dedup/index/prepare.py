@@ -74,15 +74,19 @@ class Drafter:
 
     def __init__(self, config: PipelineConfig, hasher: Hasher | None = None) -> None:
         self.config = config
-        self.hasher = hasher or Hasher()
+        self.hasher = hasher if hasher is not None else Hasher()  # (an empty one is falsy)
         self.cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm, hasher=self.hasher)
 
     def draft(self, article: Article) -> Draft:
         """Clean one article inside itself and compute its shingles and features."""
         doc_id, text, title, source = article
         paragraphs = self.cleaner.prepare(doc_id, text, title=title, source=source)
-        tokens = paragraphs.tokens
-        hashes = {i: paragraph_hash(tokens[i]) for i in paragraphs.kept() if tokens[i]}
+        rows, strings = paragraphs.tokens, self.hasher.tokens()
+        hashes = {
+            i: paragraph_hash([strings[row] for row in rows[i].tolist()])
+            for i in paragraphs.kept()
+            if len(rows[i])
+        }
         paragraphs.tokens, paragraphs.shingles = [], []  # not needed any more: less to send
         paragraphs.rows, paragraphs.normal = paragraphs.rows[:0], None
         title_tokens = tokenize(normalize_text(title or "", self.config.norm))
