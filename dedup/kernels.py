@@ -890,3 +890,45 @@ def rehash_tokens(known, known_start, known_length, slots, slot_hashes):  # prag
                 known, start, end, h, slots, slot_hashes, known, known_start, known_length
             )
             slots[s], slot_hashes[s] = row, h
+
+
+@_jit
+def _splitmix(value):  # pragma: no cover - compiled
+    """The splitmix64 finalizer of ``shingle._mix`` (uint64 in, uint64 out)."""
+    value = value ^ (value >> np.uint64(30))
+    value = value * np.uint64(0xBF58476D1CE4E5B9)
+    value = value ^ (value >> np.uint64(27))
+    value = value * np.uint64(0x94D049BB133111EB)
+    return value ^ (value >> np.uint64(31))
+
+
+@_jit
+def run_shingles(flat, lengths, k, multiplier, out, counts):  # pragma: no cover - compiled
+    """``shingle.shingles_of_runs``: each run's sorted distinct ``k``-shingle hashes, packed.
+
+    Run ``r`` is the next ``lengths[r]`` token hashes of ``flat``; its shingles (a run shorter
+    than ``k`` tokens: one of all of them) go to ``out`` after the runs before it, sorted and
+    distinct, and their number to ``counts[r]``. ``out`` has room for ``len(flat) +
+    len(lengths)``. Returns the hashes written.
+    """
+    written = start = 0
+    for r in range(len(lengths)):
+        n = lengths[r]
+        begin = written
+        width = min(k, n)
+        for i in range(start, start + n - width + 1 if n else start):
+            value = flat[i]
+            for offset in range(1, width):
+                value = value * multiplier + flat[i + offset]
+            out[written] = _splitmix(value)
+            written += 1
+        out[begin:written].sort()
+        kept = begin
+        for j in range(begin, written):
+            if j == begin or out[j] != out[kept - 1]:
+                out[kept] = out[j]
+                kept += 1
+        counts[r] = kept - begin
+        written = kept
+        start += n
+    return written

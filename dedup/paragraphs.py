@@ -171,7 +171,8 @@ class ParagraphCleaner:
         The token rows, hashes and paragraph shingles of all the articles come from one pass
         (numpy's cost per call, paid per article, is a large share of a news article's time);
         with ``compiled`` (numba), the tokens are cut and numbered in one compiled loop
-        (:meth:`~dedup.shingle.Hasher.line_rows`): the same rows.
+        (:meth:`~dedup.shingle.Hasher.line_rows`) and the shingles found by another: the same
+        rows and shingles.
         """
         split = [self._split(text) for _, text, _, _ in articles]
         lines = list(chain.from_iterable(folded for _, folded, _ in split))
@@ -181,7 +182,7 @@ class ParagraphCleaner:
             rows, lengths = _with_lines_replaced(rows, lengths, cut)
         bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
         flat = self.hasher.hashes_of(rows)
-        shingles = shingles_of_runs(flat, lengths, self.config.k)
+        shingles = shingles_of_runs(flat, lengths, self.config.k, compiled=compiled)
         counts = [len(raw) for raw, _, _ in split]
         repeats_possible = may_repeat(shingles, counts, self.config.threshold)
         prepared = []

@@ -156,7 +156,7 @@ def _clean_task(
     # Every article's shingles in one numpy pass (no window crosses articles).
     runs = np.array(counts, dtype=np.int64)
     flat = hasher.hashes_of(codes[~is_name])
-    shingle_sets = [s[:cap] for s in shingles_of_runs(flat, runs, k)]
+    shingle_sets = [s[:cap] for s in shingles_of_runs(flat, runs, k, compiled=compiled)]
     signatures = Permutations.cached(config.shingles.num_perm, config.shingles.seed).signatures(
         shingle_sets
     )

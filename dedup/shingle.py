@@ -200,8 +200,14 @@ def shingle_hashes(token_hashes: np.ndarray, k: int, *, cap: int | None = None) 
     return unique
 
 
-def shingles_of_runs(flat: np.ndarray, lengths: np.ndarray, k: int) -> list[np.ndarray]:
+def shingles_of_runs(
+    flat: np.ndarray, lengths: np.ndarray, k: int, *, compiled: bool = False
+) -> list[np.ndarray]:
     """Sorted distinct ``k``-shingle hashes of each run of token hashes (no window crosses runs).
+
+    With ``compiled`` (numba), one compiled loop (:func:`dedup.kernels.run_shingles`) hashes,
+    sorts and dedups each run in place: the same hashes, several times faster than numpy's
+    passes over the runs (whose sort is of all of them at once).
 
     Runs are taken in groups of about ``_GROUP_TOKENS`` tokens, so that the dozen temporary
     arrays stay small: at 1 MB or more each would be mapped afresh (the CLI's setting,
@@ -212,7 +218,18 @@ def shingles_of_runs(flat: np.ndarray, lengths: np.ndarray, k: int) -> list[np.n
         flat: Token hashes of all runs, one after the other.
         lengths: Tokens in each run (they sum to ``len(flat)``).
         k: Tokens per shingle; a run shorter than ``k`` is one shingle (none when empty).
+        compiled: Use the compiled loop.
     """
+    if compiled:
+        from .kernels import run_shingles
+
+        lengths = np.asarray(lengths, dtype=np.int64)
+        out = np.empty(len(flat) + len(lengths), dtype=np.uint64)
+        counts = np.empty(len(lengths), dtype=np.int64)
+        written = run_shingles(flat, lengths, k, _MIX_MULTIPLIER, out, counts)
+        bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
+        out = out[:written]
+        return [out[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]
     if len(flat) <= _GROUP_TOKENS or len(lengths) < 2:
         return _shingles_of_runs(flat, lengths, k)
     ends = np.cumsum(lengths)

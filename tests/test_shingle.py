@@ -4,7 +4,15 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.shingle import Hasher, Permutations, features, jaccard_containment, tokenize
+from dedup import compiled
+from dedup.shingle import (
+    Hasher,
+    Permutations,
+    features,
+    jaccard_containment,
+    shingles_of_runs,
+    tokenize,
+)
 
 
 def test_tokenize_keeps_vietnamese_words():
@@ -119,3 +127,22 @@ def test_shared_sizes_count_as_jaccard_containment_does(compiled):
         if len(sets[a]) and len(sets[b]):
             union = len(sets[a]) + len(sets[b]) - count
             assert jaccard_containment(sets[a], sets[b])[0] == count / union
+
+
+@pytest.mark.skipif(not compiled.available(), reason="numba (the fast extra) is not installed")
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_compiled_shingles_of_runs_equal_numpys(k):
+    rng = np.random.default_rng(k)
+    dropped = 0  # windows repeated within a run (dropped from its set)
+    for _ in range(20):
+        lengths = rng.integers(0, 3 * k + 4, size=rng.integers(1, 200))  # empty and short runs
+        vocabulary = rng.integers(0, 2**64, size=rng.integers(1, 4), dtype=np.uint64)
+        flat = vocabulary[rng.integers(0, len(vocabulary), size=int(lengths.sum()))]
+        plain = shingles_of_runs(flat, lengths, k)
+        fast = shingles_of_runs(flat, lengths, k, compiled=True)
+        assert len(fast) == len(plain)
+        for a, b in zip(fast, plain, strict=True):
+            assert np.array_equal(a, b) and a.dtype == b.dtype
+        windows = np.maximum(lengths - k + 1, np.minimum(lengths, 1))
+        dropped += int(windows.sum()) - sum(map(len, plain))
+    assert dropped > 0
