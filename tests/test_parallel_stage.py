@@ -255,3 +255,60 @@ def test_removal_records_cross_to_the_main_process_unchanged():
     assert copied[1].repeats == ""
     with pytest.raises(AttributeError):
         copied[0].text = "changed"  # still frozen
+
+
+def odd_corpus(n: int, seed: int = 5) -> list[Document]:
+    """Articles of real sentences made odd: decomposed, astral, lone surrogates, zero-width
+    characters, embed codes, glued and echoed paragraphs, other scripts, Unicode line breaks."""
+    import unicodedata
+
+    rng = random.Random(seed)  # noqa: S311 - a seeded test corpus
+    oddities = [
+        lambda p: unicodedata.normalize("NFD", p),
+        lambda p: p.replace(" ", " 𝐀𝐁c ", 1),
+        lambda p: p[:9] + "\ud800" + p[9:],
+        lambda p: p.replace(" ", "\u200b ", 2),
+        lambda p: p + " [mecloud]OHzMHprpEs[/mecloud]",
+        lambda p: p + " - Ảnh: Reuters" + p + " - Ảnh: Reuters",
+        lambda p: p + " 日本語のテキスト، نص عربي Ελληνικά ΣΑΣ Straße",
+        lambda p: p.replace(" ", "\u2028", 1),
+        lambda p: p.upper(),
+        lambda p: "",
+    ]
+    docs = []
+    for i in range(n):
+        paragraphs = [rng.choice(oddities)(p) for p in body(rng.randrange(60), rng.randint(1, 7))]
+        title = paragraphs[0][:60] if rng.random() < 0.7 else None
+        if title and rng.random() < 0.3:
+            paragraphs.insert(1, f"{title} ảnh 1")  # an echo of the title
+        source = rng.choice([None, "a.vn", "b.vn"])
+        docs.append(Document(f"d{i}", "\n".join(paragraphs), title=title, source=source))
+    return docs
+
+
+@pytest.mark.skipif(not compiled.available(), reason="numba (the fast extra) is not installed")
+def test_compiled_stage_equals_plain_on_odd_text(monkeypatch):
+    docs = odd_corpus(600)
+    found = []
+    for threshold in (10**9, 0):  # the plain paths, then the compiled ones
+        monkeypatch.setattr(dedup.workers, "COMPILED_ARTICLES", threshold)
+        vocabulary = Vocabulary()
+        config = PipelineConfig(jobs=1)
+        got = clean_paragraphs(docs, config, Hasher(), vocabulary=vocabulary, names=True)
+        strings = vocabulary.tokens()
+        found.append(
+            (
+                [got.cleaned(n, d) for n, d in enumerate(docs)],
+                [strings[ids].tolist() for ids in got.tokens],
+                [strings[ids].tolist() for ids in got.names],
+                [s.tolist() for s in got.shingles],
+                got.lengths,
+                got.titles,
+                got.signatures.tolist(),
+            )
+        )
+    assert found[0] == found[1]
+    cleaned = found[0][0]
+    reasons = {r.reason for c in cleaned for r in c.removed}
+    assert {"self-repeat", "title-echo", "boilerplate"} <= reasons
+    assert any("𝐀𝐁c" in t for tokens in found[0][1] for t in tokens)
