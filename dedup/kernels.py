@@ -902,14 +902,38 @@ def _splitmix(value):  # pragma: no cover - compiled
     return value ^ (value >> np.uint64(31))
 
 
+_RADIX_RUN = 64  # longer runs of hashes are radix-sorted (shorter: numba's sort is faster)
+
+
 @_jit
-def run_shingles(flat, lengths, k, multiplier, out, counts):  # pragma: no cover - compiled
+def _radix_sort_hashes(values, spare):  # pragma: no cover - compiled
+    """Sort the uint64 ``values`` in place by their 8 bytes (LSD radix; ``spare`` as long)."""
+    buckets = np.zeros(256, dtype=np.int64)
+    source, target = values, spare[: len(values)]
+    for digit in range(8):
+        shift = np.uint64(8 * digit)
+        buckets[:] = 0
+        for value in source:
+            buckets[(value >> shift) & np.uint64(255)] += 1
+        total = 0
+        for b in range(256):
+            total, buckets[b] = total + buckets[b], total
+        for value in source:
+            b = (value >> shift) & np.uint64(255)
+            target[buckets[b]] = value
+            buckets[b] += 1
+        source, target = target, source
+    # (an even number of passes: the sorted values are back in ``values``)
+
+
+@_jit
+def run_shingles(flat, lengths, k, multiplier, out, counts, spare):  # pragma: no cover - compiled
     """``shingle.shingles_of_runs``: each run's sorted distinct ``k``-shingle hashes, packed.
 
     Run ``r`` is the next ``lengths[r]`` token hashes of ``flat``; its shingles (a run shorter
     than ``k`` tokens: one of all of them) go to ``out`` after the runs before it, sorted and
     distinct, and their number to ``counts[r]``. ``out`` has room for ``len(flat) +
-    len(lengths)``. Returns the hashes written.
+    len(lengths)``; ``spare`` for the longest run. Returns the hashes written.
     """
     written = start = 0
     for r in range(len(lengths)):
@@ -922,7 +946,10 @@ def run_shingles(flat, lengths, k, multiplier, out, counts):  # pragma: no cover
                 value = value * multiplier + flat[i + offset]
             out[written] = _splitmix(value)
             written += 1
-        out[begin:written].sort()
+        if written - begin > _RADIX_RUN:
+            _radix_sort_hashes(out[begin:written], spare)
+        else:
+            out[begin:written].sort()
         kept = begin
         for j in range(begin, written):
             if j == begin or out[j] != out[kept - 1]:

@@ -226,7 +226,8 @@ def shingles_of_runs(
         lengths = np.asarray(lengths, dtype=np.int64)
         out = np.empty(len(flat) + len(lengths), dtype=np.uint64)
         counts = np.empty(len(lengths), dtype=np.int64)
-        written = run_shingles(flat, lengths, k, _MIX_MULTIPLIER, out, counts)
+        spare = np.empty(int(lengths.max(initial=0)) + 1, dtype=np.uint64)
+        written = run_shingles(flat, lengths, k, _MIX_MULTIPLIER, out, counts, spare)
         bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
         out = out[:written]
         return [out[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]

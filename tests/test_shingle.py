@@ -136,7 +136,8 @@ def test_compiled_shingles_of_runs_equal_numpys(k):
     dropped = 0  # windows repeated within a run (dropped from its set)
     for _ in range(20):
         lengths = rng.integers(0, 3 * k + 4, size=rng.integers(1, 200))  # empty and short runs
-        vocabulary = rng.integers(0, 2**64, size=rng.integers(1, 4), dtype=np.uint64)
+        lengths[::7] = rng.integers(60, 400, size=len(lengths[::7]))  # and long (radix-sorted)
+        vocabulary = rng.integers(0, 2**64, size=rng.choice([2, 3, 500]), dtype=np.uint64)
         flat = vocabulary[rng.integers(0, len(vocabulary), size=int(lengths.sum()))]
         plain = shingles_of_runs(flat, lengths, k)
         fast = shingles_of_runs(flat, lengths, k, compiled=True)
