@@ -105,10 +105,7 @@ def name_sequences_of_articles(
     without ``compiled``.
     """
     if not compiled:
-        return [
-            name_sequences(title, config) + name_sequences(text, config, is_nfc=True)
-            for title, text in articles
-        ]
+        return [_names_of_article(title, text, config) for title, text in articles]
     from .kernels import capitalised_runs
 
     # Titles and texts joined by line breaks: a run never spans one, and a text's start is
@@ -132,9 +129,13 @@ def name_sequences_of_articles(
     found = [folded[bounds[a] : bounds[a + 1]] for a in range(len(articles))]
     astral = np.flatnonzero(codes >= 0x10000)
     for a in np.unique((np.searchsorted(piece_starts, astral, side="right") - 1) // 2).tolist():
-        title, text = articles[a]
-        found[a] = name_sequences(title, config) + name_sequences(text, config, is_nfc=True)
+        found[a] = _names_of_article(*articles[a], config)
     return found
+
+
+def _names_of_article(title: str, text: str, config: NormConfig | None) -> list[str]:
+    """:func:`name_sequences` of ``title``, then of ``text`` (NFC)."""
+    return name_sequences(title, config) + name_sequences(text, config, is_nfc=True)
 
 
 def _capitalised_runs(text: str) -> list[str]:

@@ -705,18 +705,18 @@ def document_keys(  # pragma: no cover - compiled
 
 
 @_jit
-def _word_end(codes, classes, start):  # pragma: no cover - compiled
-    """The end of the word characters (classes 1 and 2) of ``codes`` from ``start``."""
-    end = start
-    while end < len(codes) and codes[end] < 0x10000 and 1 <= classes[codes[end]] <= 2:
-        end += 1
-    return end
+def _class_at(codes, classes, i):  # pragma: no cover - compiled
+    """The class of ``codes[i]``: 0 (a gap) past the BMP and past the end."""
+    return classes[codes[i]] if i < len(codes) and codes[i] < 0x10000 else 0
 
 
 @_jit
-def _follows_word(codes, classes, i):  # pragma: no cover - compiled
-    """Whether the code point before ``codes[i]`` is a word character of the BMP."""
-    return i > 0 and codes[i - 1] < 0x10000 and 1 <= classes[codes[i - 1]] <= 2
+def _word_end(codes, classes, start):  # pragma: no cover - compiled
+    """The end of the word characters (classes 1 and 2) of ``codes`` from ``start``."""
+    end = start
+    while 1 <= _class_at(codes, classes, end) <= 2:
+        end += 1
+    return end
 
 
 @_jit
@@ -748,8 +748,8 @@ def capitalised_runs(codes, classes):  # pragma: no cover - compiled
     last = 3  # the class of the last word character, stop or line break (the start: a break)
     i = 0
     while i < n:
-        kind = classes[codes[i]] if codes[i] < 0x10000 else 0
-        if kind != 2 or _follows_word(codes, classes, i):
+        kind = _class_at(codes, classes, i)
+        if kind != 2 or (i > 0 and 1 <= _class_at(codes, classes, i - 1) <= 2):  # in a word
             if kind != 0:
                 last = kind
             i += 1
@@ -761,9 +761,9 @@ def capitalised_runs(codes, classes):  # pragma: no cover - compiled
         single_spaces = True
         while True:  # the next word, when only gaps stand before it and it is capitalised
             gap = end
-            while gap < n and (codes[gap] >= 0x10000 or classes[codes[gap]] == 0):
+            while gap < n and _class_at(codes, classes, gap) == 0:
                 gap += 1
-            if gap in (end, n) or codes[gap] >= 0x10000 or classes[codes[gap]] != 2:
+            if gap == end or _class_at(codes, classes, gap) != 2:
                 break
             single_spaces = single_spaces and gap == end + 1 and codes[end] == 32
             word_starts[words], end = gap, _word_end(codes, classes, gap + 1)
@@ -809,6 +809,16 @@ def _token_slot(
                 return s
         s = (s + 1) & mask
     return s
+
+
+@_jit
+def _insert_token(  # pragma: no cover - compiled
+    known, start, end, row, slots, slot_hashes, known_start, known_length
+):  # fmt: skip
+    """Put ``row``, whose code points are ``known[start:end]``, in the table's empty slot."""
+    h = _token_hash(known, start, end)
+    s = _token_slot(known, start, end, h, slots, slot_hashes, known, known_start, known_length)
+    slots[s], slot_hashes[s] = row, h
 
 
 @_jit
@@ -873,9 +883,9 @@ def add_tokens(  # pragma: no cover - compiled
         for k in range(start, end):
             known[used] = codes[k]
             used += 1
-        h = _token_hash(codes, start, end)
-        s = _token_slot(codes, start, end, h, slots, slot_hashes, known, known_start, known_length)
-        slots[s], slot_hashes[s] = row, h
+        _insert_token(
+            known, known_start[row], used, row, slots, slot_hashes, known_start, known_length
+        )  # fmt: skip
     return used
 
 
@@ -884,12 +894,11 @@ def rehash_tokens(known, known_start, known_length, slots, slot_hashes):  # prag
     """Put every row with code points in ``known`` (``known_length`` 0 or more) in new slots."""
     for row in range(len(known_start)):
         if known_length[row] >= 0:
-            start, end = known_start[row], known_start[row] + known_length[row]
-            h = _token_hash(known, start, end)
-            s = _token_slot(
-                known, start, end, h, slots, slot_hashes, known, known_start, known_length
-            )
-            slots[s], slot_hashes[s] = row, h
+            start = known_start[row]
+            _insert_token(
+                known, start, start + known_length[row], row, slots, slot_hashes, known_start,
+                known_length,
+            )  # fmt: skip
 
 
 @_jit
@@ -906,34 +915,13 @@ _RADIX_RUN = 64  # longer runs of hashes are radix-sorted (shorter: numba's sort
 
 
 @_jit
-def _radix_sort_hashes(values, spare):  # pragma: no cover - compiled
-    """Sort the uint64 ``values`` in place by their 8 bytes (LSD radix; ``spare`` as long)."""
-    buckets = np.zeros(256, dtype=np.int64)
-    source, target = values, spare[: len(values)]
-    for digit in range(8):
-        shift = np.uint64(8 * digit)
-        buckets[:] = 0
-        for value in source:
-            buckets[(value >> shift) & np.uint64(255)] += 1
-        total = 0
-        for b in range(256):
-            total, buckets[b] = total + buckets[b], total
-        for value in source:
-            b = (value >> shift) & np.uint64(255)
-            target[buckets[b]] = value
-            buckets[b] += 1
-        source, target = target, source
-    # (an even number of passes: the sorted values are back in ``values``)
-
-
-@_jit
 def run_shingles(flat, lengths, k, multiplier, out, counts, spare):  # pragma: no cover - compiled
     """``shingle.shingles_of_runs``: each run's sorted distinct ``k``-shingle hashes, packed.
 
     Run ``r`` is the next ``lengths[r]`` token hashes of ``flat``; its shingles (a run shorter
     than ``k`` tokens: one of all of them) go to ``out`` after the runs before it, sorted and
     distinct, and their number to ``counts[r]``. ``out`` has room for ``len(flat) +
-    len(lengths)``; ``spare`` for the longest run. Returns the hashes written.
+    len(lengths)``; ``spare`` (int64) for the longest run. Returns the hashes written.
     """
     written = start = 0
     for r in range(len(lengths)):
@@ -946,8 +934,8 @@ def run_shingles(flat, lengths, k, multiplier, out, counts, spare):  # pragma: n
                 value = value * multiplier + flat[i + offset]
             out[written] = _splitmix(value)
             written += 1
-        if written - begin > _RADIX_RUN:
-            _radix_sort_hashes(out[begin:written], spare)
+        if written - begin > _RADIX_RUN:  # by all 8 bytes (as int64: the same bytes): in place
+            _radix_sorted(out[begin:written].view(np.int64), written - begin, spare, 8)
         else:
             out[begin:written].sort()
         kept = begin

@@ -36,6 +36,7 @@ from .shingle import (
     lsh_candidates,
     shingles_of_runs,
     tokenize,
+    two_equal_halves,
 )
 from .types import CleanedDocument, RemovedParagraph
 
@@ -88,6 +89,14 @@ class Paragraphs:
         """Indices of the paragraphs still kept."""
         return [i for i in range(len(self.raw)) if i not in self.removed]
 
+    def kept_rows(self, kept: list[int]) -> np.ndarray:
+        """The token rows of the paragraphs ``kept`` (from :meth:`kept`), one after the other."""
+        if len(kept) == len(self.raw):
+            return self.rows
+        paragraph_kept = np.zeros(len(self.raw), dtype=bool)
+        paragraph_kept[kept] = True
+        return self.rows[np.repeat(paragraph_kept, [len(t) for t in self.tokens])]
+
     def nfc_text(self, kept: list[int]) -> str:
         """``nfc`` of the cleaned text (the paragraphs ``kept`` joined by line breaks)."""
         if self.normal is None:
@@ -127,8 +136,7 @@ def split_self_repeat(
     # Fast rejection: a glued paragraph's word characters, once normalized, are two equal halves.
     if letters is None:
         letters = "".join(_WORD.findall(normalize_text(text) if normalized is None else normalized))
-    middle = len(letters) // 2
-    if len(letters) % 2 or letters[:middle] != letters[middle:]:
+    if not two_equal_halves(letters):
         return None
     for cut in range(max(1, half - 3), min(len(text) - 1, half + 4)):
         first, second = text[:cut].strip(), text[cut:].strip()

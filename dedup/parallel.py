@@ -23,7 +23,7 @@ import numpy as np
 from .config import PipelineConfig
 from .features import name_sequences_of_articles
 from .memory import collector_held_off
-from .paragraphs import ParagraphCleaner, Paragraphs, split_paragraphs
+from .paragraphs import ParagraphCleaner, split_paragraphs
 from .sentrows import RowIds, SentRows
 from .shingle import Permutations, shingles_of_runs
 from .tfidf import Vocabulary
@@ -123,7 +123,7 @@ def _clean_task(
     k, cap = config.shingles.k, config.shingles.max_shingles
     for article, doc in zip(articles, prepared, strict=True):
         kept = doc.kept()
-        token_rows.append(doc.rows if len(kept) == len(doc.raw) else _kept_rows(doc, kept))
+        token_rows.append(doc.kept_rows(kept))
         counts.append(len(token_rows[-1]))
         text = doc.nfc_text(kept)  # NFC: the names are found in it as it is
         lengths.append(len(text))
@@ -189,13 +189,6 @@ def _strings(codes: np.ndarray, tokens: list[str], names: list[str]) -> list[str
     for i, name in zip(at.tolist(), (codes[at] - len(tokens)).tolist(), strict=True):
         strings[i] = names[name]
     return strings
-
-
-def _kept_rows(doc: Paragraphs, kept: list[int]) -> np.ndarray:
-    """The hasher's rows of the tokens of the paragraphs ``kept`` of ``doc``, in order."""
-    paragraph_kept = np.zeros(len(doc.raw), dtype=bool)
-    paragraph_kept[kept] = True
-    return doc.rows[np.repeat(paragraph_kept, [len(t) for t in doc.tokens])]
 
 
 def first_seen_ids(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

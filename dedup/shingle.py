@@ -43,7 +43,7 @@ def tokenize(normalized: str) -> list[str]:
     return _TOKEN.findall(normalized)
 
 
-def _two_equal_halves(letters: str) -> bool:
+def two_equal_halves(letters: str) -> bool:
     """Whether ``letters`` is a text followed by itself (so is the empty text)."""
     middle = len(letters) // 2
     return len(letters) % 2 == 0 and letters[:middle] == letters[middle:]
@@ -137,7 +137,7 @@ class Hasher:
             return self._by_code.line_rows(lines)
         tokens = [tokenize(line) for line in lines]
         counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        halves = np.fromiter(map(_two_equal_halves, map("".join, tokens)), bool, len(tokens))
+        halves = np.fromiter(map(two_equal_halves, map("".join, tokens)), bool, len(tokens))
         rows = self.token_ids(itertools.chain.from_iterable(tokens), int(counts.sum()))
         return rows, counts, halves
 
@@ -226,7 +226,7 @@ def shingles_of_runs(
         lengths = np.asarray(lengths, dtype=np.int64)
         out = np.empty(len(flat) + len(lengths), dtype=np.uint64)
         counts = np.empty(len(lengths), dtype=np.int64)
-        spare = np.empty(int(lengths.max(initial=0)) + 1, dtype=np.uint64)
+        spare = np.empty(int(lengths.max(initial=0)) + 1, dtype=np.int64)
         written = run_shingles(flat, lengths, k, _MIX_MULTIPLIER, out, counts, spare)
         bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
         out = out[:written]

@@ -59,10 +59,8 @@ def _clean(records: Iterable[_Record], config: PipelineConfig) -> Iterator[_Shin
     ]
     cleaner.mark_boilerplate(prepared)
     for (position, doc_id, _, _, _, published), doc in zip(records, prepared, strict=True):
-        rows = np.concatenate([np.zeros(0, dtype=np.int64), *(doc.tokens[i] for i in doc.kept())])
-        shingles = shingle_hashes(
-            hasher.hashes_of(rows), config.shingles.k, cap=config.shingles.max_shingles
-        )
+        flat = hasher.hashes_of(doc.kept_rows(doc.kept()))
+        shingles = shingle_hashes(flat, config.shingles.k, cap=config.shingles.max_shingles)
         yield position, doc_id, published, len(cleaner.result(doc).text), shingles
 
 

@@ -1,6 +1,6 @@
 import pytest
 from conftest import dev_records
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import compiled
@@ -94,6 +94,7 @@ _TEXTS = st.lists(st.tuples(_ANY_WORDS, _ANY_GAPS), max_size=12).map(
 
 
 @pytest.mark.skipif(not compiled.available(), reason="numba (the fast extra) is not installed")
+@settings(deadline=None)  # the first example may compile the kernel
 @given(
     st.lists(st.tuples(_TEXTS, _TEXTS), max_size=6),
     st.sampled_from([NormConfig(), NormConfig(casefold=False), NormConfig(strip_embeds=False)]),
