@@ -6,8 +6,37 @@ use and cached beside this module (module-level functions only: numba cannot cac
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 _jit = numba.njit(nogil=True, cache=True)  # no Python objects; the GIL released; cached
+
+
+@intrinsic
+def prefetch(typingctx, array, index):  # pragma: no cover - compiled
+    """Ask the processor to fetch ``array[index]``'s cache line (a hint: no effect on results).
+
+    LLVM's ``llvm.prefetch`` (for reading, kept in every cache level). An index past the end
+    is harmless: a prefetch never faults.
+    """
+    if not isinstance(array, types.Array) or not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        items = context.make_array(signature.args[0])(context, builder, args[0])
+        at = context.cast(builder, args[1], signature.args[1], types.intp)
+        byte_pointer = ir.IntType(8).as_pointer()
+        word = ir.IntType(32)
+        function = builder.module.declare_intrinsic(
+            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_pointer, word, word, word])
+        )
+        address = builder.bitcast(builder.gep(items.data, [at]), byte_pointer)
+        # read (0), keep in every level (3), data (1)
+        builder.call(function, [address, word(0), word(3), word(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
 
 
 @_jit
@@ -97,25 +126,61 @@ def _first_at_least(values, low, high, target):  # pragma: no cover - compiled
     return low
 
 
+_AHEAD_CURSORS = 16  # prefix entries ahead whose column cursor is fetched into the cache
+_AHEAD_POSTINGS = 4  # prefix entries ahead whose next postings are fetched into the cache
+
+
 @_jit
 def search_rows(  # pragma: no cover - compiled
     start, stop, indptr, indices, data, in_prefix, t_indptr, t_indices, t_data,
     suffix_bound, level, min_similarity, accumulated, seen, touched, columns, products,
+    cursor, values, own,
 ):  # fmt: skip
-    """Pairs ``(first, second, similarity)`` of rows ``start`` to ``stop`` (first < second)."""
+    """Pairs ``(first, second, similarity)`` of rows ``start`` to ``stop`` (first < second).
+
+    Work arrays, kept by the caller's thread from call to call (rows taken in increasing
+    order): ``cursor`` (a copy of ``t_indptr[:-1]`` at first) holds, per column, where its
+    postings of later rows began for the last row that searched it, so a row finds its
+    later postings by stepping on from there instead of a binary search of the column;
+    ``values`` (float32, one per column) holds the row's own values for the verification;
+    ``own`` (as long as the longest row) its prefix entries. The postings' and cursors' cache
+    lines are fetched a few entries ahead: they lie far apart, and waiting for them was
+    most of the search (the same pairs and bits either way).
+    """
     first = np.empty(1024, dtype=np.int64)
     second = np.empty(1024, dtype=np.int64)
     similarity = np.empty(1024, dtype=np.float64)
     found = 0
     for row in range(start, stop):
-        count = 0
+        searched = 0
         for entry in range(indptr[row], indptr[row + 1]):
-            if not in_prefix[entry]:
-                continue
+            if in_prefix[entry]:
+                own[searched] = entry
+                searched += 1
+        for k in range(min(_AHEAD_CURSORS, searched)):
+            prefetch(cursor, indices[own[k]])
+        for k in range(min(_AHEAD_POSTINGS, searched)):
+            at = cursor[indices[own[k]]]
+            prefetch(t_indices, at)
+            prefetch(t_data, at)
+        count = 0
+        for k in range(searched):
+            if k + _AHEAD_CURSORS < searched:
+                prefetch(cursor, indices[own[k + _AHEAD_CURSORS]])
+            if k + _AHEAD_POSTINGS < searched:
+                at = cursor[indices[own[k + _AHEAD_POSTINGS]]]
+                prefetch(t_indices, at)
+                prefetch(t_data, at)
+            entry = own[k]
             weight = data[entry]
             column = indices[entry]
-            end = t_indptr[column + 1]
-            later = _first_at_least(t_indices, t_indptr[column], end, row + 1)
+            low, end = t_indptr[column], t_indptr[column + 1]
+            later = cursor[column]
+            if later > low and t_indices[later - 1] > row:  # past this row: search anew
+                later = _first_at_least(t_indices, low, end, row + 1)
+            while later < end and t_indices[later] <= row:
+                later += 1
+            cursor[column] = later
             for posting in range(later, end):  # branch-free: a row is often seen or not
                 other = t_indices[posting]
                 touched[count] = other
@@ -138,18 +203,16 @@ def search_rows(  # pragma: no cover - compiled
         for entry in range(begin, end):  # the row's columns as bits (a few cache lines)
             column = indices[entry]
             columns[column >> 6] |= np.uint64(1) << np.uint64(column & 63)
+            values[column] = data[entry]  # read only where a bit is set: never cleared
         for other in np.sort(touched[:candidates]):
             # The shared columns' products in column order: the other row's columns
-            # tested against the bits, the row's entry of a shared one found by walking on.
+            # tested against the bits, the row's own value of a shared one looked up.
             shared = 0
-            at = begin
             for entry in range(indptr[other], indptr[other + 1]):
                 column = indices[entry]
                 if not (columns[column >> 6] >> np.uint64(column & 63)) & np.uint64(1):
                     continue
-                while indices[at] < column:
-                    at += 1
-                product = data[at] * data[entry]
+                product = values[column] * data[entry]
                 if product != 0:  # scipy's element-wise product keeps no zeros
                     products[shared] = product
                     shared += 1

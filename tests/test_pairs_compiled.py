@@ -42,6 +42,21 @@ def test_compiled_search_is_the_scipy_search(monkeypatch, seed, max_postings, le
     assert_same(expected, similar_pairs(matrix, level, max_postings=max_postings, compiled=True))
 
 
+def test_compiled_search_does_not_depend_on_the_order_of_the_chunks(monkeypatch):
+    """A thread's column cursors step on from its last row: a chunk behind them searches anew."""
+    matrix = topical(1)
+    expected = similar_pairs(matrix, 0.3, compiled=False)
+
+    def backwards(work, items):  # one thread, the last chunk first (its arrays kept)
+        items = list(items)
+        done = {i: work(items[i]) for i in reversed(range(len(items)))}
+        return [done[i] for i in range(len(items))]
+
+    monkeypatch.setattr(dedup.pairs, "_COMPILED_CHUNKS", 7)
+    monkeypatch.setattr(dedup.compiled, "in_threads", backwards)
+    assert_same(expected, similar_pairs(matrix, 0.3, compiled=True))
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_long_shared_rows_are_summed_as_numpy_sums_them(seed):
     """Pairs sharing 1 to 2,000 columns: numpy's pairwise sum of float32, every branch of it."""
