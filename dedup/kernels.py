@@ -4,6 +4,8 @@ Each kernel gives the bits its numpy twin gives (the tests compare them). Compil
 use and cached beside this module (module-level functions only: numba cannot cache closures).
 """
 
+import heapq
+
 import numba
 import numpy as np
 from llvmlite import ir
@@ -240,7 +242,14 @@ def shared_products(short_indices, short_values, long_indices, long_values):  # 
     count, low, end = 0, 0, len(long_indices)
     for k in range(len(short_indices)):
         index = short_indices[k]
-        low = _first_at_least(long_indices, low, end, index)
+        # Galloping: steps of 1, 2, 4, ... past ``low``, then a binary search of the last
+        # one (vectors of alike lengths: a step or two an index, not a search of the rest).
+        probe, step = low, 1
+        while probe < end and long_indices[probe] < index:
+            low = probe + 1
+            probe = low + step
+            step *= 2
+        low = _first_at_least(long_indices, low, min(probe, end), index)
         if low == end:
             break
         if long_indices[low] == index:
@@ -1010,3 +1019,126 @@ def run_shingles(flat, lengths, k, multiplier, out, counts, spare):  # pragma: n
         written = kept
         start += n
     return written
+
+
+@_jit
+def _cluster_vector(c, indptr, indices, data, summed, vector_indices, vector_values):
+    """A merged cluster's row sum (kept), or a single row's (a view of the matrix)."""
+    if summed[c]:
+        return vector_indices[c], vector_values[c]
+    return indices[indptr[c] : indptr[c + 1]], data[indptr[c] : indptr[c + 1]]
+
+
+@_jit
+def average_link(
+    indptr,
+    indices,
+    data,
+    pairs_first,
+    pairs_second,
+    pairs_similarity,
+    distance,
+    first,
+    second,
+    limit,
+):  # pragma: no cover - compiled
+    """:func:`dedup.linkage.average_link_labels` without dates, compiled: the same merges.
+
+    The same steps and float operations as the Python loop, with a dense n x n table of the
+    pair sums (NaN where the graph holds none) in place of the neighbour dicts, so the rows
+    (of the CSR ``indptr``, ``indices``, float64 ``data``) must be few: a block of the story
+    graph. ``pairs_*``: the graph's pairs; ``distance``, ``first`` and ``second``: those
+    closer than the cut, sorted as the Python loop pops them.
+
+    Returns:
+        The parent of each row (a row merged into another: that row; a root: itself).
+    """
+    n = len(indptr) - 1
+    link = np.full((n, n), np.nan)
+    degree = np.zeros(n, dtype=np.int64)
+    for k in range(len(pairs_first)):
+        a, b = pairs_first[k], pairs_second[k]
+        link[a, b] = link[b, a] = pairs_similarity[k]
+    for a in range(n):
+        for b in range(n):
+            degree[a] += not np.isnan(link[a, b])
+    size = np.ones(n, dtype=np.int64)
+    version = np.zeros(n, dtype=np.int64)
+    parent = np.arange(n)
+    summed = np.zeros(n, dtype=np.bool_)
+    vector_indices = [indices[:0] for _ in range(n)]
+    vector_values = [data[:0] for _ in range(n)]
+    heap = [(0.0, 0, 0, 0, 0)]
+    heap.pop()
+    queued = 0
+    while heap or queued < len(first):
+        if queued < len(first):
+            item = (distance[queued], first[queued], second[queued], 0, 0)
+            if heap and heap[0] < item:
+                item = heapq.heappop(heap)
+            else:
+                queued += 1
+        else:
+            item = heapq.heappop(heap)
+        _, a, b, version_a, version_b = item
+        if version[a] != version_a or version[b] != version_b:
+            continue  # stale: one side merged since
+        keep, gone = (a, b) if degree[a] >= degree[b] else (b, a)
+        merged = size[keep] + size[gone]
+        link[keep, gone] = link[gone, keep] = np.nan
+        degree[keep] -= 1
+        degree[gone] -= 1
+        keep_indices, keep_values = _cluster_vector(
+            keep, indptr, indices, data, summed, vector_indices, vector_values
+        )
+        gone_indices, gone_values = _cluster_vector(
+            gone, indptr, indices, data, summed, vector_indices, vector_values
+        )
+        for other in range(n):
+            with_keep, with_gone = link[keep, other], link[gone, other]
+            if np.isnan(with_keep) and np.isnan(with_gone):
+                continue
+            other_indices, other_values = _cluster_vector(
+                other, indptr, indices, data, summed, vector_indices, vector_values
+            )
+            if np.isnan(with_keep):
+                with_keep = sparse_dot(keep_indices, keep_values, other_indices, other_values)
+                degree[keep] += 1
+                degree[other] += 1
+            if np.isnan(with_gone):
+                with_gone = sparse_dot(gone_indices, gone_values, other_indices, other_values)
+            else:
+                link[gone, other] = link[other, gone] = np.nan
+                degree[gone] -= 1
+                degree[other] -= 1
+            total = with_keep + with_gone
+            link[keep, other] = link[other, keep] = total
+            distance_now = 1.0 - total / (merged * size[other])
+            if distance_now <= limit:
+                low, high = min(keep, other), max(keep, other)
+                heapq.heappush(
+                    heap,
+                    (
+                        distance_now,
+                        low,
+                        high,
+                        version[low] + (low == keep),
+                        version[high] + (high == keep),
+                    ),
+                )
+        # A cluster left with no neighbour never merges, nor is summed with, again.
+        if degree[keep]:
+            vector_indices[keep], vector_values[keep] = sparse_add(
+                keep_indices, keep_values, gone_indices, gone_values
+            )
+            summed[keep] = True
+        else:
+            summed[keep] = False
+            vector_indices[keep], vector_values[keep] = indices[:0], data[:0]
+        summed[gone] = False
+        vector_indices[gone], vector_values[gone] = indices[:0], data[:0]
+        size[keep] = merged
+        version[keep] += 1
+        version[gone] = -1
+        parent[gone] = keep
+    return parent

@@ -42,6 +42,7 @@ __all__ = [
 
 _RUN = 1 << 16  # pairs made Python objects at once
 _COMPILED_ROWS = 5_000  # corpora of this many rows or more use the compiled vector operations
+_COMPILED_LINK_ROWS = 2_000  # up to this many rows the whole loop is compiled (a 32 MB table)
 # A linkage of this many pairs or more gives its freed heap back to the system on return. A
 # trim walks every free chunk the process holds (a forked block worker: all it inherited), so
 # a small block's few MB are left for the next block to reuse instead: at a million articles
@@ -111,9 +112,11 @@ def average_link_labels(
             than ``window`` days apart are unrelated (similarity 0, as the dense event
             distances make them), and ``pairs`` must hold no such pair.
         window: Days (more than 0 when ``days`` is given).
-        compiled: Sum cluster vectors with the compiled operations (the same labels);
-            None decides by the rows given (:func:`use_compiled`). The blocks of a large
-            corpus are small: their caller decides by the corpus.
+        compiled: Run the loop compiled (:func:`dedup.kernels.average_link`, up to
+            ``_COMPILED_LINK_ROWS`` rows without dates), or else sum cluster vectors with the
+            compiled operations: the same labels either way. None decides by the rows given
+            (:func:`use_compiled`). The blocks of a large corpus are small: their caller
+            decides by the corpus.
 
     Returns:
         A label per row: the smallest row index of its cluster.
@@ -122,6 +125,26 @@ def average_link_labels(
     matrix = sp.csr_matrix(matrix)
     matrix.sort_indices()
     limit = threshold + 1e-9
+    compiled = use_compiled(n) if compiled is None else compiled
+    if compiled and days is None and n <= _COMPILED_LINK_ROWS:
+        return _smallest_of_each(_compiled_parents(matrix, pairs, limit))
+    return _smallest_of_each(_parents(matrix, pairs, limit, days, window, compiled))
+
+
+def _parents(
+    matrix: sp.csr_matrix,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    limit: float,
+    days: np.ndarray | None,
+    window: float,
+    compiled: bool,
+) -> list[int]:
+    """The parent of each row after the merges of :func:`average_link_labels` (Python loop).
+
+    A row merged into another has that row as its parent; a cluster's root, itself.
+    ``matrix``: sorted indices; ``limit``: the cut plus its hair.
+    """
+    n = matrix.shape[0]
     neighbours: list[dict[int, float]] = [{} for _ in range(n)]
     # Memory: one int object per row shared as a key by every dict holding it (not one per
     # pair and side), and the pairs made Python lists a run at a time, not all at once.
@@ -137,17 +160,13 @@ def average_link_labels(
     # merged clusters go through the heap: the same order of pops as one heap of both, but
     # the heap stays a fraction of the pairs (each pop of a heap of every pair cost a cache
     # miss per level).
-    distance_of = 1.0 - np.asarray(pairs[2], dtype=np.float64)
-    close = distance_of <= limit
-    order = np.lexsort((pairs[1][close], pairs[0][close], distance_of[close]))
-    queued = _queue(*(x[close][order] for x in (distance_of, pairs[0], pairs[1])))
-    del distance_of, close, order
+    queued = _queue(*_sorted_close_pairs(pairs, limit))
     heap: list[tuple[float, int, int, int, int]] = []
     parent = list(range(n))
 
     members: dict[int, list[int]] = {}
     data = matrix.data.astype(np.float64) if days is None else None  # widened once, read only
-    if use_compiled(n) if compiled is None else compiled:  # the same bits, faster
+    if compiled:  # the same bits, faster
         vector_dot, vector_add = compiled_operations()
     else:
         vector_dot, vector_add = dot, add
@@ -223,6 +242,41 @@ def average_link_labels(
         version[keep] += 1
         version[gone] = -1
         parent[gone] = keep
+    neighbours.clear()
+    vectors.clear()
+    if len(pairs[0]) >= _TRIM_PAIRS:
+        release_freed_memory()  # the dicts' freed tables stay in the process otherwise (+80 %)
+    return parent
+
+
+def _sorted_close_pairs(
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray], limit: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(distance, first, second)`` of the pairs no farther than ``limit``, in pop order."""
+    distance = 1.0 - np.asarray(pairs[2], dtype=np.float64)
+    close = distance <= limit
+    order = np.lexsort((pairs[1][close], pairs[0][close], distance[close]))
+    return distance[close][order], pairs[0][close][order], pairs[1][close][order]
+
+
+def _compiled_parents(
+    matrix: sp.csr_matrix, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], limit: float
+) -> list[int]:
+    """The parent of each row after the merges (:func:`dedup.kernels.average_link`)."""
+    from .kernels import average_link
+
+    first, second = (np.asarray(p, dtype=np.int64) for p in pairs[:2])
+    parents = average_link(
+        matrix.indptr, matrix.indices, matrix.data.astype(np.float64),
+        first, second, np.asarray(pairs[2], dtype=np.float64),
+        *_sorted_close_pairs((first, second, pairs[2]), limit), limit,
+    )  # fmt: skip
+    return parents.tolist()
+
+
+def _smallest_of_each(parent: list[int]) -> np.ndarray:
+    """A label per row from the merges' parents: the smallest row of its cluster."""
+    n = len(parent)
     labels = np.empty(n, dtype=np.int64)
     for x in range(n):
         root = x
@@ -232,10 +286,6 @@ def average_link_labels(
     smallest: dict[int, int] = {}
     for x in range(n):
         smallest.setdefault(int(labels[x]), x)
-    neighbours.clear()
-    vectors.clear()
-    if len(pairs[0]) >= _TRIM_PAIRS:
-        release_freed_memory()  # the dicts' freed tables stay in the process otherwise (+80 %)
     return np.array([smallest[int(r)] for r in labels], dtype=np.int64)
 
 

@@ -159,6 +159,7 @@ def test_compiled_vector_operations_give_the_same_labels(monkeypatch):
     monkeypatch.setattr(
         dedup_linkage, "compiled_operations", lambda: calls.append(1) or operations()
     )
+    monkeypatch.setattr(dedup_linkage, "_COMPILED_LINK_ROWS", 0)  # the Python loop
     expected = average_link_labels(matrix, pairs, 0.5)
     assert calls == []  # a small linkage: numpy's operations
     assert average_link_labels(matrix, pairs, 0.5, compiled=True).tolist() == expected.tolist()
@@ -167,6 +168,45 @@ def test_compiled_vector_operations_give_the_same_labels(monkeypatch):
     assert average_link_labels(matrix, pairs, 0.5).tolist() == expected.tolist()
     assert calls == [1, 1]
     assert 1 < len(set(expected.tolist())) < 600
+
+
+def with_copies(matrix, seed):
+    """``matrix`` with a third of its rows repeated (ties at distance 0) and shuffled."""
+    rng = np.random.default_rng(seed)
+    n = matrix.shape[0]
+    rows = np.concatenate([np.arange(n), rng.integers(0, n, n // 3)])
+    return matrix[rng.permutation(rows)]
+
+
+@pytest.mark.skipif(not compiled.available(), reason="numba (the fast extra) is not installed")
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("threshold", [0.3, 0.6, 0.8])
+def test_compiled_loop_gives_the_python_loops_labels(monkeypatch, seed, threshold):
+    """The whole loop compiled (a block's size): the same merges as the Python loop."""
+    import dedup.kernels
+
+    matrix = with_copies(planted(seed, 300, width=60), seed)
+    pairs = similar_pairs(matrix, 1.0 - threshold - 1e-9)
+    calls = []
+    kernel = dedup.kernels.average_link
+    monkeypatch.setattr(dedup.kernels, "average_link", lambda *a: calls.append(1) or kernel(*a))
+    expected = average_link_labels(matrix, pairs, threshold, compiled=False)
+    assert calls == []
+    assert average_link_labels(matrix, pairs, threshold, compiled=True).tolist() == (
+        expected.tolist()
+    )
+    assert calls == [1]
+    monkeypatch.setattr(dedup_linkage, "_COMPILED_LINK_ROWS", matrix.shape[0] - 1)
+    assert average_link_labels(matrix, pairs, threshold, compiled=True).tolist() == (
+        expected.tolist()
+    )
+    assert calls == [1]  # past the compiled loop's rows: the Python loop
+    assert partition(expected) == partition(dense_labels(matrix, threshold))
+    # Merge by merge: which cluster each row joined (which side was kept, in which order).
+    limit = threshold + 1e-9
+    python_parents = dedup_linkage._parents(matrix, pairs, limit, None, 0.0, False)
+    assert dedup_linkage._compiled_parents(matrix, pairs, limit) == python_parents
+    assert sum(p != row for row, p in enumerate(python_parents)) > 50
 
 
 def test_only_a_large_linkage_trims_the_heap(monkeypatch):
