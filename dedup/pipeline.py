@@ -252,7 +252,7 @@ def run(
     # Started before the input is read, the workers share none of it with this process.
     with paragraph_workers(config, hasher, names=cluster) as workers:
         with timer.stage("read"):
-            docs = unique_documents(documents, config, repeated)
+            docs = unique_documents(workers.warmed_while_read(documents), config, repeated)
         rejects = [*rejected, *repeated]  # read after the documents: a reader fills it
         timer.articles = len(docs)
         vocabulary = Vocabulary()  # tokens as ids: 4 bytes each, shared with clustering

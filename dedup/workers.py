@@ -7,9 +7,11 @@ is read, so they share none of it: :class:`ParagraphWorkers`).
 
 from __future__ import annotations
 
+import copy
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 from . import compiled as compiled_kernels
 from .config import PipelineConfig
@@ -17,6 +19,7 @@ from .paragraphs import ParagraphCleaner
 from .parallel import Article, PackedTask, Progress, clean_task, make_tasks
 from .sentrows import SentRows
 
+T = TypeVar("T")
 _worker: tuple[ParagraphCleaner, PipelineConfig, bool, SentRows | None] | None = None
 # Fewer articles are tokenized and their names found without the compiled kernels: loading
 # numba and them costs each process about 0.5 s, and they save about 190 microseconds of the
@@ -62,10 +65,32 @@ def _init_worker(
 
 
 def _run_task(articles: Sequence[Article], compiled: bool = False) -> PackedTask:
-    """Run the paragraph stage on one task (in a worker; see :func:`clean_task`)."""
+    """Run the paragraph stage on one task (in a worker; see :func:`clean_task`).
+
+    ``compiled``: use the compiled kernels if this process can load them (the same results).
+    """
     assert _worker is not None  # noqa: S101 - set by the pool initializer
     cleaner, config, names, sent = _worker
+    compiled = compiled and compiled_kernels.available()
     return clean_task(cleaner, config, articles, names, sent, compiled)
+
+
+# An article that takes every step of a task: boilerplate, a glued repeat, names, shingles.
+_WARM_UP_TEXT = "Hà Nội có mưa lớn. Hà Nội có mưa lớn.\n\nTin tức: Nguyễn Văn An nói 1,5 mm.\n\n"
+
+
+def _warm_up() -> None:
+    """Load numba and the paragraph stage's kernels (in a worker, waiting for its tasks).
+
+    On a copy of the worker's cleaner, so nothing of the run's own state (tokens seen and
+    sent, their hashes) is touched: the tasks' results are the same with or without it.
+    """
+    assert _worker is not None  # noqa: S101 - set by the pool initializer
+    if not compiled_kernels.available():
+        return
+    cleaner, config, names, _ = _worker
+    articles = [(n, f"w{n}", _WARM_UP_TEXT, "Hà Nội", "warm.up") for n in range(3)]
+    clean_task(copy.deepcopy(cleaner), config, articles, names, None, compiled=True)
 
 
 class ParagraphWorkers:
@@ -107,6 +132,19 @@ class ParagraphWorkers:
             self._pool.shutdown()
             self._pool = None
 
+    def warmed_while_read(self, documents: Iterable[T]) -> Iterator[T]:
+        """``documents``, passed on; once ``COMPILED_ARTICLES`` are read, the workers warm up.
+
+        A corpus that large takes the compiled kernels, which each process loads in about
+        half a second: the workers do so while this process still reads the input
+        (:func:`_warm_up`), instead of on their first task.
+        """
+        for count, document in enumerate(documents, 1):
+            if count == COMPILED_ARTICLES and self._pool is not None:
+                for _ in range(self.config.jobs):
+                    self._pool.submit(_warm_up)  # a failure would show again in a task
+            yield document
+
     def clean(
         self, articles: Sequence[Article], progress: Progress | None = None
     ) -> Iterator[PackedTask]:
@@ -119,17 +157,21 @@ class ParagraphWorkers:
             progress: Called as ``progress("paragraphs", done, total)`` after each task.
         """
         tasks = make_tasks(articles, self.cleaner.config.boilerplate_min_docs)
-        compiled = len(articles) >= COMPILED_ARTICLES and compiled_kernels.available()
+        # Whether to load the kernels is each process' own check (the workers', not this
+        # one's: it need not load numba to hand the tasks out).
+        compiled = len(articles) >= COMPILED_ARTICLES
         if self._pool is None or len(tasks) <= 1:
             sent = SentRows() if self.send_once else None
             here = functools.partial(
                 clean_task, self.cleaner, self.config, names=self.names, sent=sent,
-                compiled=compiled,
+                compiled=compiled and compiled_kernels.available(),
             )  # fmt: skip
             results = map(here, _handed_out(tasks))  # map keeps no done task
         else:
             run = functools.partial(_run_task, compiled=compiled)
             results = self._pool.map(run, map(_Task, _handed_out(tasks)))
+            if compiled:  # the later stages' kernels: numba loaded while the tasks run
+                compiled_kernels.available()
         done = 0
         for packed in results:
             done += len(packed.positions)

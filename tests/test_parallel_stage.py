@@ -210,6 +210,51 @@ def test_workers_start_before_the_input_is_read(jobs):
     assert not multiprocessing.active_children()  # and they are gone after the stage
 
 
+_WARM_UPS = []  # where the spied warm-up writes (set by the test before the workers fork)
+
+
+def _spied_warm_up():
+    """The workers' warm-up, noted in a file (the workers are other processes)."""
+    dedup.workers.__dict__["_real_warm_up"]()
+    with open(_WARM_UPS[0], "a") as notes:
+        notes.write("warmed\n")
+
+
+@pytest.mark.skipif(not compiled.available(), reason="numba (the fast extra) is not installed")
+def test_workers_warm_up_while_the_input_is_read_and_that_changes_nothing(monkeypatch, tmp_path):
+    notes = tmp_path / "warm-ups"
+    _WARM_UPS[:] = [notes]
+    monkeypatch.setattr(dedup.workers, "COMPILED_ARTICLES", 100)
+    monkeypatch.setitem(dedup.workers.__dict__, "_real_warm_up", dedup.workers._warm_up)
+    monkeypatch.setattr(dedup.workers, "_warm_up", _spied_warm_up)
+    docs = corpus(400)
+    warmed = run(iter(docs), PipelineConfig(jobs=2))
+    assert notes.read_text().splitlines() == ["warmed", "warmed"]  # one call per worker
+    alone = run(iter(docs), PipelineConfig(jobs=1))  # no workers, no warm-up
+    assert warmed.articles == alone.articles and warmed.stories == alone.stories
+    assert notes.read_text().count("warmed") == 2
+
+
+@pytest.mark.skipif(not compiled.available(), reason="numba (the fast extra) is not installed")
+def test_a_warm_up_leaves_the_workers_state_as_it_was():
+    config = PipelineConfig()
+    docs = corpus(60)
+    articles = [(n, d.id, d.text, d.title, d.source) for n, d in enumerate(docs)]
+
+    def first_task(warm: bool):
+        cleaner = ParagraphCleaner(config.paragraphs, norm=config.norm)
+        dedup.workers._init_worker(cleaner, config, True, True)
+        if warm:
+            dedup.workers._warm_up()
+            assert len(cleaner.hasher) == 0
+        return pickle.dumps(dedup.workers._run_task(articles, compiled=True))
+
+    try:
+        assert first_task(warm=True) == first_task(warm=False)
+    finally:
+        dedup.workers._worker = None
+
+
 def test_workers_started_without_names_are_not_silently_used_for_names():
     docs = corpus(20)
     config = PipelineConfig()
