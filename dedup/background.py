@@ -12,8 +12,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from . import compiled as compiled_kernels
+from .splits import dense_similarity
+
 MIN_BACKGROUND_DOCS = 30  # fewer articles cannot show what an unrelated pair looks like
 _BACKGROUND_ROWS = 1500  # articles whose pairs are measured (a fixed-seed sample past this)
+_COMPILED_ENTRIES = 100_000  # sampled entries from which the product is compiled (with numba)
 _MAD_TO_SD = 1.4826  # median absolute deviation of a normal distribution, in standard deviations
 
 
@@ -29,7 +33,8 @@ def pair_similarities(matrix: sp.csr_matrix) -> np.ndarray | None:
     if n > _BACKGROUND_ROWS:
         rows = np.sort(np.random.RandomState(0).choice(n, _BACKGROUND_ROWS, replace=False))
         matrix = matrix[rows]
-    dense = (matrix @ matrix.T).toarray().astype(np.float64)
+    compiled = matrix.nnz >= _COMPILED_ENTRIES and compiled_kernels.available()
+    dense = dense_similarity(matrix, compiled=compiled)  # scipy's product's bits
     return dense[np.triu_indices(dense.shape[0], 1)]
 
 

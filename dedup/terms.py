@@ -20,7 +20,7 @@ from .features import NAME_PREFIX
 from .kept_entries import row_ranges
 
 _BATCH_ENTRIES = 1 << 24  # member entries summed at once (the product: ~130 MB at most)
-_COMPILED_CLUSTERS = 10_000  # fewer clusters are not worth loading the compiled kernel
+_COMPILED_ROWS = 10_000  # fewer member rows are not worth loading the compiled kernel
 
 
 def cluster_terms(
@@ -42,18 +42,18 @@ def cluster_terms(
         clusters: The rows of each cluster (any order of clusters; rows distinct).
         wanted: Terms per cluster (0 or more).
         compiled: Rank each centroid's terms in a compiled loop (numba; the same terms).
-            None does so when numba is installed and there are at least
-            ``_COMPILED_CLUSTERS`` clusters (fewer are not worth loading it).
+            None does so when numba is installed and the clusters hold at least
+            ``_COMPILED_ROWS`` rows in all (fewer are not worth loading it).
 
     Returns:
         The terms of each cluster, heaviest first (fewer when its centroid has fewer).
     """
     if wanted <= 0 or matrix.shape[1] == 0:
         return [() for _ in clusters]
-    if compiled is None:
-        compiled = len(clusters) >= _COMPILED_CLUSTERS and compiled_kernels.available()
     sizes = np.fromiter(map(len, clusters), dtype=np.int64, count=len(clusters))
     rows = np.fromiter(itertools.chain.from_iterable(clusters), np.int64, int(sizes.sum()))
+    if compiled is None:
+        compiled = len(rows) >= _COMPILED_ROWS and compiled_kernels.available()
     starts = np.concatenate([[0], np.cumsum(sizes)])
     entries = np.concatenate([[0], np.cumsum(np.diff(matrix.indptr)[rows])])[starts]
     if compiled:

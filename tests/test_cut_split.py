@@ -120,3 +120,26 @@ def test_travel_cuts_diagnoses_each_ecb_topic_alone():
     small = [r for r in rows.values() if r["rows"] < 30]
     assert small and all(r["previous"] == r["shipped"] for r in small)  # the fixed 0.8 cut
     assert "| topic_30_plus | ecb | event |" in completed.stderr
+
+
+@pytest.mark.skipif(
+    not dedup.compiled.available(), reason="numba (the fast extra) is not installed"
+)
+def test_background_pairs_are_the_sparse_products_bits(monkeypatch):
+    """A sample of 1,500 rows of a wide corpus: compiled products, scipy's bits."""
+    import dedup.background
+
+    matrix = _subjects(40, 50, pool=20000, own=300)  # 2,000 rows: a sample is taken
+    sample = np.sort(np.random.RandomState(0).choice(2000, 1500, replace=False))
+    product = (matrix[sample] @ matrix[sample].T).toarray().astype(np.float64)
+    expected = product[np.triu_indices(1500, 1)]
+    monkeypatch.setattr(dedup.background, "_COMPILED_ENTRIES", 10**12)
+    assert np.array_equal(cluster._pair_similarities(matrix), expected)
+    monkeypatch.setattr(dedup.background, "_COMPILED_ENTRIES", 0)
+    calls = []
+    products = dedup.splits._compiled_similarity
+    monkeypatch.setattr(
+        dedup.splits, "_compiled_similarity", lambda *a: calls.append(1) or products(*a)
+    )
+    assert np.array_equal(cluster._pair_similarities(matrix), expected)
+    assert calls == [1]
