@@ -258,7 +258,6 @@ class EventStoryClusterer:
         Stories and events are ordered by first row.
         """
         (rows, _), labels = task
-        block = self.matrix_[rows]
         # Each story's own product, once, for its split and its events (a block of dense size).
         similarity = (
             within_cluster_similarity(self.matrix_, rows, labels, compiled=self._compiled)
@@ -266,7 +265,7 @@ class EventStoryClusterer:
             else None
         )
         labels = split_merged(
-            block,
+            self.matrix_[rows] if similarity is None else None,
             labels,
             self._background,
             max_rows=_DENSE_EVENT_ROWS,

@@ -12,6 +12,9 @@ and scipy's average linkage give, up to float rounding), near-linear past it:
   of the graph are further apart on average than the cut, so they never merge below it; the
   average similarity of two clusters is the dot product of their row sums divided by the
   product of their sizes, so no dense matrix is needed for pairs outside the graph either.
+  A block of the graph of up to ``_COMPILED_LINK_ROWS`` rows (with numba) runs the same loop
+  compiled (:func:`dedup.kernels.average_link`), a table of its pair sums in place of the
+  dicts: the same merges in the same order.
 
 Rows must be L2-normalized with non-negative entries (TF-IDF vectors).
 """

@@ -205,7 +205,7 @@ _scratch = threading.local()  # dense_similarity's column numbers, one array per
 
 
 def split_merged(
-    matrix: sp.csr_matrix,
+    matrix: sp.csr_matrix | None,
     labels: np.ndarray,
     background: float,
     *,
@@ -217,7 +217,8 @@ def split_merged(
     """Cut every cluster that two subjects share (see the module doc).
 
     Args:
-        matrix: L2-normalized TF-IDF rows (n x terms).
+        matrix: L2-normalized TF-IDF rows (n x terms); not read (None will do) when
+            ``similarity`` is given.
         labels: Cluster of each row (n integers).
         background: The corpus' median pair similarity (0-1).
         max_rows: Clusters larger than this stay whole (each split costs a dense matrix of the
@@ -247,9 +248,12 @@ def split_merged(
     for rows in members:
         if not 2 * _MIN_PART_ROWS <= len(rows) <= max_rows:
             continue
-        own = (
-            dense_similarity(matrix[rows]) if similarity is None else similarity[np.ix_(rows, rows)]
-        )
+        if similarity is not None:
+            own = similarity[np.ix_(rows, rows)]
+        elif matrix is not None:
+            own = dense_similarity(matrix[rows])
+        else:
+            raise ValueError("split_merged needs the matrix or the similarities")
         parts = split_parts(own, background, cut=cut, typical_rows=typical)
         for part in range(1, int(parts.max()) + 1):
             result[rows[parts == part]] = fresh

@@ -216,3 +216,13 @@ def test_within_cluster_similarity_is_the_blocks_inside_clusters_and_nan_across(
     same = labels[:, None] == labels[None, :]
     assert np.array_equal(got[same], whole[same])
     assert np.isnan(got[~same]).all()
+
+
+def test_split_merged_reads_the_similarities_when_given_them():
+    group = np.repeat(np.repeat(np.eye(2), 3, axis=0), 3, axis=1)  # 3 + 3 articles
+    similarity = np.where(group > 0, 0.8, 0.1)
+    labels = np.zeros(6, dtype=np.int64)
+    parted = split_merged(None, labels, 0.0, max_rows=10, similarity=similarity)
+    assert parted.tolist() == [0, 0, 0, 1, 1, 1]
+    with pytest.raises(ValueError, match="needs the matrix or the similarities"):
+        split_merged(None, labels, 0.0, max_rows=10)
