@@ -135,8 +135,8 @@ _AHEAD_POSTINGS = 4  # prefix entries ahead whose next postings are fetched into
 @_jit
 def search_rows(  # pragma: no cover - compiled
     start, stop, indptr, indices, data, in_prefix, t_indptr, t_indices, t_data,
-    suffix_bound, level, min_similarity, accumulated, seen, touched, columns, products,
-    cursor, values, own,
+    suffix_bound, level, min_similarity, accumulated, touched, columns, products, cursor,
+    values, own,
 ):  # fmt: skip
     """Pairs ``(first, second, similarity)`` of rows ``start`` to ``stop`` (first < second).
 
@@ -183,19 +183,19 @@ def search_rows(  # pragma: no cover - compiled
             while later < end and t_indices[later] <= row:
                 later += 1
             cursor[column] = later
-            for posting in range(later, end):  # branch-free: a row is often seen or not
+            for posting in range(later, end):  # branch-free: a row is often met or not
                 other = t_indices[posting]
-                touched[count] = other
-                count += 1 - seen[other]
-                seen[other] = True
-                accumulated[other] += weight * t_data[posting]
+                product = weight * t_data[posting]
+                sum_before = accumulated[other]
+                touched[count] = other  # kept when its sum turns from zero (once: products > 0)
+                count += (sum_before == 0) & (product != 0)
+                accumulated[other] = sum_before + product
         # The candidates: scipy's product keeps no zero sums; its bound is float64.
         candidates = 0
         for k in range(count):
             other = touched[k]
             product_sum = accumulated[other]
             accumulated[other] = 0.0
-            seen[other] = False
             if product_sum != 0 and suffix_bound[row] + np.float64(product_sum) >= level:
                 touched[candidates] = other
                 candidates += 1

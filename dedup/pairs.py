@@ -395,9 +395,8 @@ def _compiled_pairs(
     local = threading.local()
 
     def work(chunk: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not hasattr(local, "seen"):  # one set of work arrays per thread, kept zeroed
+        if not hasattr(local, "accumulated"):  # one set of work arrays per thread, kept zeroed
             local.accumulated = np.zeros(n, dtype=np.float32)
-            local.seen = np.zeros(n, dtype=np.bool_)
             local.touched = np.empty(n, dtype=np.int64)
             local.columns = np.zeros((matrix.shape[1] >> 6) + 1, dtype=np.uint64)
             local.products = np.empty(max(longest, 1), dtype=np.float32)
@@ -407,8 +406,8 @@ def _compiled_pairs(
         return search_rows(
             chunk[0], chunk[1], matrix.indptr, matrix.indices, matrix.data, in_prefix,
             transposed.indptr, transposed.indices, transposed.data, suffix_bound,
-            level, min_similarity, local.accumulated, local.seen, local.touched,
-            local.columns, local.products, local.cursor, local.values, local.own,
+            level, min_similarity, local.accumulated, local.touched, local.columns,
+            local.products, local.cursor, local.values, local.own,
         )  # fmt: skip
 
     parts = compiled_kernels.in_threads(work, chunks)
