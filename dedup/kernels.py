@@ -388,12 +388,28 @@ def mask_rows(
     stays under ``level`` are cleared from ``in_prefix`` (block positions); ``suffix_bound``
     gets each row's largest such bound (0.0 if none).
     """
+    longest = 1
+    for row in range(len(indptr) - 1):
+        longest = max(longest, indptr[row + 1] - indptr[row])
+    # A row's entries by rank: keys ``rank * length + place`` radix-sorted (the ranks of a row
+    # are distinct), several times as fast as an argsort of a row of hundreds.
+    keys = np.empty(longest, dtype=np.int64)
+    spare = np.empty(longest, dtype=np.int64)
+    order = np.empty(longest, dtype=np.int64)
+    digits = 1  # bytes of the largest key
+    while digits < 8 and (len(rank) * longest) >> (8 * digits):
+        digits += 1
     squares = weights = 0.0
     for row in range(len(indptr) - 1):
         begin, end = indptr[row], indptr[row + 1]
         if begin == end:
             continue
-        order = np.argsort(rank[indices[begin:end]])
+        length = end - begin
+        for k in range(length):
+            keys[k] = np.int64(rank[indices[begin + k]]) * length + k
+        ranked = _radix_sorted(keys, length, spare, digits)
+        for k in range(length):
+            order[k] = ranked[k] % length
         row_squares, row_weights = squares, weights  # the block's sums at the row's start
         largest = 0.0
         for k in range(end - begin):
