@@ -299,6 +299,9 @@ def sparse_add(a_indices, a_values, b_indices, b_values):  # pragma: no cover - 
     return indices, values
 
 
+_AHEAD_PLACES = 8  # entries ahead whose postings' next places are fetched into the cache
+
+
 @_jit
 def fill_postings(
     indptr, indices, data, kept, low, high, filled, rows, values
@@ -309,8 +312,20 @@ def fill_postings(
     (``filled``, advanced): its row to ``rows``, its value to ``values``. Threads given
     apart column ranges write apart places.
     """
+    end = len(indices)
     for row in range(len(indptr) - 1):
         for entry in range(indptr[row], indptr[row + 1]):
+            # Fetched into the cache ahead: a later entry's column's next place, then the
+            # place itself (each far from the last; columns of other threads left alone).
+            if entry + 2 * _AHEAD_PLACES < end:
+                later = indices[entry + 2 * _AHEAD_PLACES]
+                if low <= later < high:
+                    prefetch(filled, later)
+            if entry + _AHEAD_PLACES < end:
+                later = indices[entry + _AHEAD_PLACES]
+                if low <= later < high:
+                    prefetch(rows, filled[later])
+                    prefetch(values, filled[later])
             column = indices[entry]
             if low <= column < high and kept[entry]:
                 place = filled[column]

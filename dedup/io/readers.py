@@ -227,7 +227,7 @@ def _read_jsonl(
             if not isinstance(record, dict):
                 raise _BadRecord(f"expected a JSON object, got {_json_type(record)}{note}")
             # Strictly decoded, a string holds a lone surrogate only from a \uD800-\uDFFF escape.
-            escapes = b"\\ud" in line or b"\\uD" in line
+            escapes = b"\\u" in line and (b"\\ud" in line or b"\\uD" in line)
             document = _to_document(
                 record, fields, label, line_no, csv_mode=False, surrogates=escapes
             )
