@@ -427,7 +427,7 @@ def mask_rows(
             order[k] = ranked[k] % length
         row_squares, row_weights = squares, weights  # the block's sums at the row's start
         largest = 0.0
-        for k in range(end - begin):
+        for k in range(length):
             entry = begin + order[k]
             value = np.float64(data[entry])
             squares += value * value
@@ -1071,7 +1071,9 @@ def run_shingles(flat, lengths, k, multiplier, out, counts, spare):  # pragma: n
 
 
 @_jit
-def _cluster_vector(c, indptr, indices, data, summed, vector_indices, vector_values):
+def _cluster_vector(
+    c, indptr, indices, data, summed, vector_indices, vector_values
+):  # pragma: no cover - compiled
     """A merged cluster's row sum (kept), or a single row's (a view of the matrix)."""
     if summed[c]:
         return vector_indices[c], vector_values[c]

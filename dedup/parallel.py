@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import compiled as compiled_kernels
 from .config import PipelineConfig
 from .features import name_sequences_of_articles
 from .memory import collector_held_off
@@ -94,10 +95,11 @@ def clean_task(
 
     With ``names``, also each article's name sequences
     (:func:`~dedup.features.name_sequences` of its title, then of its cleaned text). With
-    ``compiled`` (numba), tokens and names are found by compiled kernels: the same ones. With
-    ``sent`` (this process's, for the tasks of one run), a token or name sent before is given
-    by its key alone (:class:`RowIds` reads it).
+    ``compiled``, tokens and names are found by compiled kernels (the same ones) when this
+    process can load them (numba installed). With ``sent`` (this process's, for the tasks of
+    one run), a token or name sent before is given by its key alone (:class:`RowIds` reads it).
     """
+    compiled = compiled and compiled_kernels.available()
     with collector_held_off():
         return _clean_task(cleaner, config, articles, names, sent, compiled)
 

@@ -65,13 +65,9 @@ def _init_worker(
 
 
 def _run_task(articles: Sequence[Article], compiled: bool = False) -> PackedTask:
-    """Run the paragraph stage on one task (in a worker; see :func:`clean_task`).
-
-    ``compiled``: use the compiled kernels if this process can load them (the same results).
-    """
+    """Run the paragraph stage on one task (in a worker; see :func:`clean_task`)."""
     assert _worker is not None  # noqa: S101 - set by the pool initializer
     cleaner, config, names, sent = _worker
-    compiled = compiled and compiled_kernels.available()
     return clean_task(cleaner, config, articles, names, sent, compiled)
 
 
@@ -157,14 +153,14 @@ class ParagraphWorkers:
             progress: Called as ``progress("paragraphs", done, total)`` after each task.
         """
         tasks = make_tasks(articles, self.cleaner.config.boilerplate_min_docs)
-        # Whether to load the kernels is each process' own check (the workers', not this
-        # one's: it need not load numba to hand the tasks out).
+        # Whether the kernels load is each process' own check (in clean_task: the workers',
+        # not this one's, which need not load numba to hand the tasks out).
         compiled = len(articles) >= COMPILED_ARTICLES
         if self._pool is None or len(tasks) <= 1:
             sent = SentRows() if self.send_once else None
             here = functools.partial(
                 clean_task, self.cleaner, self.config, names=self.names, sent=sent,
-                compiled=compiled and compiled_kernels.available(),
+                compiled=compiled,
             )  # fmt: skip
             results = map(here, _handed_out(tasks))  # map keeps no done task
         else:
