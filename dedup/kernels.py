@@ -943,6 +943,18 @@ def _insert_token(  # pragma: no cover - compiled
 
 
 @_jit
+def _two_equal_halves(letters, count):  # pragma: no cover - compiled
+    """Whether ``letters[:count]`` is a text followed by itself (so is the empty text)."""
+    half = count // 2
+    same = count % 2 == 0
+    k = 0
+    while same and k < half:
+        same = letters[k] == letters[k + half]
+        k += 1
+    return same
+
+
+@_jit
 def line_token_rows(  # pragma: no cover - compiled
     codes, is_word, slots, slot_hashes, known, known_start, known_length,
     rows, token_starts, token_ends, counts, halves, letters,
@@ -962,13 +974,7 @@ def line_token_rows(  # pragma: no cover - compiled
     while i < n:
         code = codes[i]
         if code == 10:  # the line ends
-            half = written // 2
-            same = written % 2 == 0
-            k = 0
-            while same and k < half:
-                same = letters[k] == letters[k + half]
-                k += 1
-            counts[line], halves[line] = line_tokens, same
+            counts[line], halves[line] = line_tokens, _two_equal_halves(letters, written)
             line += 1
             line_tokens = written = 0
             i += 1
@@ -988,6 +994,27 @@ def line_token_rows(  # pragma: no cover - compiled
         else:
             i += 1
     return tokens
+
+
+@_jit
+def line_halves(  # pragma: no cover - compiled
+    rows, counts, letter_start, letter_count, letters, scratch, halves
+):  # fmt: skip
+    """Per line, whether the letters of its tokens, read in order, are two equal halves.
+
+    Line ``l`` has the next ``counts[l]`` token rows of ``rows``; row ``r``'s letters are
+    ``letters[letter_start[r]:][:letter_count[r]]``. ``scratch``: room for a line's letters.
+    """
+    token = 0
+    for line in range(len(counts)):
+        written = 0
+        for t in range(token, token + counts[line]):
+            row = rows[t]
+            for k in range(letter_start[row], letter_start[row] + letter_count[row]):
+                scratch[written] = letters[k]
+                written += 1
+        token += counts[line]
+        halves[line] = _two_equal_halves(scratch, written)
 
 
 @_jit

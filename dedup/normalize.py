@@ -287,6 +287,45 @@ def nfc_and_fold_lines(
     return joined, _fold_joined(lines, joined, config or NormConfig(), is_nfc=True)
 
 
+def nfc_and_unfolded_lines(
+    lines: Sequence[str], config: NormConfig | None = None
+) -> tuple[str, list[str] | None]:
+    """:func:`nfc` of the lines joined by line breaks, and the lines to cut tokens from unfolded.
+
+    Folding is mostly per token: case folding acts on each character alone and never turns a
+    word character into another kind, nor any other character into a word character
+    (``tests/test_normalize.py`` checks every code point), and tone placement acts on the end
+    of a word. So the tokens of the folded lines are the lines' tokens each folded alone
+    (:func:`fold`) when the text folds without a new NFC step (it holds no character that
+    may leave NFC once folded), holds no zero-width character (dropped first, it may join two
+    words) and no embed code (removed whole). Folding each distinct token once, instead of
+    the text, is what a token table does (:meth:`dedup.shingle.Hasher.line_rows`).
+
+    Args:
+        lines: Texts without line breaks (such as paragraphs).
+        config: Which optional steps run; the defaults when None.
+
+    Returns:
+        The NFC, and the NFC lines without zero-width characters, whose tokens folded one by
+        one are the tokens of :func:`fold_lines` of ``lines``; or None instead of them when
+        the whole text must be folded: an embed code, a character that may leave NFC once
+        folded, or tone placement that keeps case (it looks at the whole text).
+    """
+    config = config or NormConfig()
+    joined = "\n".join(lines)
+    # One search tells that a text is NFC and stays so once folded (the common case).
+    plain = _MAYBE_NOT_NFC_FOLDED.search(joined) is None
+    normal = joined if plain else nfc(joined)
+    if config.tone_placement and not config.casefold:
+        return normal, None
+    unfolded = _drop_zero_width(normal)  # (plain text stays plain without some characters)
+    if not plain and _MAYBE_NOT_NFC_FOLDED.search(unfolded) is not None:
+        return normal, None
+    if config.strip_embeds and "[/" in unfolded and _EMBED.search(unfolded):
+        return normal, None
+    return normal, unfolded.split("\n") if lines else []
+
+
 def _fold_joined(lines: Sequence[str], joined: str, config: NormConfig, is_nfc: bool) -> list[str]:
     """:func:`fold_lines` of ``lines``, given them ``joined`` by line breaks (NFC if ``is_nfc``)."""
     if len(lines) == 1 or (len(lines) > 1 and (config.casefold or not config.tone_placement)):

@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import NormConfig, ParagraphConfig
 from .hashsets import distinct, may_repeat, shared_counts
-from .normalize import fold, nfc, nfc_and_fold_lines, normalize_text
+from .normalize import fold, nfc, nfc_and_fold_lines, nfc_and_unfolded_lines, normalize_text
 from .shingle import (
     Hasher,
     Permutations,
@@ -183,19 +183,18 @@ class ParagraphCleaner:
         rows and shingles.
         """
         split = [self._split(text) for _, text, _, _ in articles]
-        lines = list(chain.from_iterable(folded for _, folded, _ in split))
-        rows, lengths, halves = self.hasher.line_rows(lines, compiled=compiled)
+        rows, lengths, halves = self._line_rows(split, compiled)
         trims, cut = self._cut_self_repeats(split, halves)
         if cut:  # a self-glued paragraph's tokens are those of the copy kept
             rows, lengths = _with_lines_replaced(rows, lengths, cut)
         bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
         flat = self.hasher.hashes_of(rows)
         shingles = shingles_of_runs(flat, lengths, self.config.k, compiled=compiled)
-        counts = [len(raw) for raw, _, _ in split]
+        counts = [len(s[0]) for s in split]
         repeats_possible = may_repeat(shingles, counts, self.config.threshold)
         prepared = []
         first = 0
-        for n, ((doc_id, _, title, source), (raw, _, normal)) in enumerate(
+        for n, ((doc_id, _, title, source), (raw, _, _, normal)) in enumerate(
             zip(articles, split, strict=True)
         ):
             last = first + len(raw)
@@ -212,14 +211,39 @@ class ParagraphCleaner:
             first = last
         return prepared
 
-    def _split(self, text: str) -> tuple[list[str], list[str], str]:
-        """Paragraphs as given, each folded (:func:`~dedup.normalize.fold`), and their NFC.
+    def _split(self, text: str) -> tuple[list[str], list[str] | None, list[str] | None, str]:
+        """Paragraphs as given, their tokens' lines, and their NFC joined by line breaks.
 
-        The NFC is of the paragraphs joined by line breaks.
+        The tokens' lines are either the paragraphs folded (:func:`~dedup.normalize.fold`)
+        or, when their tokens each folded alone are the same, the paragraphs as NFC
+        (:func:`~dedup.normalize.nfc_and_unfolded_lines`): ``(raw, folded, None, normal)`` or
+        ``(raw, None, unfolded, normal)``.
         """
         raw = split_paragraphs(text)
+        normal, unfolded = nfc_and_unfolded_lines(raw, self.norm)
+        if unfolded is not None:
+            return raw, None, unfolded, normal
         normal, folded = nfc_and_fold_lines(raw, self.norm)
-        return raw, folded, normal
+        return raw, folded, None, normal
+
+    def _line_rows(
+        self, split: list[tuple[list[str], list[str] | None, list[str] | None, str]], compiled: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`~dedup.shingle.Hasher.line_rows` of every paragraph of every article."""
+        folded = [lines for _, lines, _, _ in split if lines is not None]
+        unfolded = [lines for _, _, lines, _ in split if lines is not None]
+        line_rows = self.hasher.line_rows
+        if not folded:
+            return line_rows(list(chain.from_iterable(unfolded)), compiled=compiled, norm=self.norm)
+        if not unfolded:
+            return line_rows(list(chain.from_iterable(folded)), compiled=compiled)
+        # A few articles had to be folded whole: their lines are numbered apart.
+        by_token = np.repeat([s[1] is None for s in split], [len(s[0]) for s in split])
+        return _interleaved(
+            line_rows(list(chain.from_iterable(unfolded)), compiled=compiled, norm=self.norm),
+            line_rows(list(chain.from_iterable(folded)), compiled=compiled),
+            by_token,
+        )
 
     def _cut_self_repeats(
         self, split: list[tuple[list[str], list[str], str]], halves: np.ndarray
@@ -239,12 +263,13 @@ class ParagraphCleaner:
         trims: list[dict[int, RemovedParagraph]] = []
         cut: dict[int, np.ndarray] = {}
         line = 0
-        for raw, folded, _ in split:
+        for raw, folded, _, _ in split:
             trimmed: dict[int, RemovedParagraph] = {}
             for i, paragraph in enumerate(raw):
                 # The halves settle it for most paragraphs (split_self_repeat's first test).
                 if not default_norm or halves[line + i]:
-                    letters = "".join(tokenize(folded[i])) if default_norm else None
+                    line_folded = folded[i] if folded is not None else fold(paragraph, self.norm)
+                    letters = "".join(tokenize(line_folded)) if default_norm else None
                     glued = split_self_repeat(paragraph, letters=letters)
                     if glued is not None:
                         raw[i] = glued[0]
@@ -410,6 +435,30 @@ class ParagraphCleaner:
         """The removal records of :meth:`result`, in paragraph order (without the text)."""
         records = {**doc.trimmed, **doc.removed}  # a paragraph removed whole reports that
         return tuple(records[i] for i in sorted(records))
+
+
+def _interleaved(
+    first: tuple[np.ndarray, np.ndarray, np.ndarray],
+    second: tuple[np.ndarray, np.ndarray, np.ndarray],
+    in_first: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``(rows, counts, halves)`` of two groups of lines, put back in line order.
+
+    Args:
+        first: ``line_rows`` of the lines where ``in_first`` is True, in order.
+        second: ``line_rows`` of the others, in order.
+        in_first: Per line (all of them), whether it is in the first group.
+    """
+    counts = np.empty(len(in_first), dtype=np.int64)
+    halves = np.empty(len(in_first), dtype=bool)
+    counts[in_first], halves[in_first] = first[1], first[2]
+    counts[~in_first], halves[~in_first] = second[1], second[2]
+    starts = np.cumsum(counts) - counts  # where each line's tokens go
+    rows = np.empty(int(counts.sum()), dtype=np.int64)
+    for (group_rows, group_counts, _), lines in ((first, in_first), (second, ~in_first)):
+        moved = starts[lines] - (np.cumsum(group_counts) - group_counts)  # per line of the group
+        rows[np.repeat(moved, group_counts) + np.arange(len(group_rows))] = group_rows
+    return rows, counts, halves
 
 
 def _with_lines_replaced(

@@ -23,10 +23,12 @@ from datasketch import LeanMinHash, MinHashLSH
 from datasketch.lsh import _optimal_param
 
 from . import compiled as compiled_kernels
+from .config import NormConfig
 from .hashsets import distinct
+from .normalize import fold_lines
 
 if TYPE_CHECKING:
-    from .token_table import TokenTable
+    from .token_table import FoldedTokenTable, TokenTable
 
 _TOKEN = re.compile(r"\w+")
 _MIX_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
@@ -78,6 +80,19 @@ class _TokenIds(dict[str, int]):
         return position
 
 
+class _FoldedIds(dict[str, int]):
+    """Token as written -> the hasher's row of its folded form (folded the first time met)."""
+
+    def __init__(self, hasher: Hasher, norm: NormConfig) -> None:
+        super().__init__()
+        self._hasher = hasher
+        self._norm = norm
+
+    def __missing__(self, token: str) -> int:
+        row = self[token] = int(self._hasher.token_ids(fold_lines([token], self._norm))[0])
+        return row
+
+
 class Hasher:
     """Stable 64-bit token and shingle hashes, with a per-instance token cache.
 
@@ -89,6 +104,8 @@ class Hasher:
         self._ids = _TokenIds()
         self._table = np.zeros(1024, dtype=np.uint64)  # grown by doubling; first len(_ids) used
         self._by_code: TokenTable | None = None  # made by the first compiled line_rows
+        # Per normalization: tokens as written -> rows of their folded form (line_rows' norm).
+        self._by_written: dict[NormConfig, tuple[_FoldedIds, FoldedTokenTable | None]] = {}
 
     def token_hashes(self, tokens: Sequence[str]) -> np.ndarray:
         """Return the 64-bit hash of each token, as a uint64 array."""
@@ -114,21 +131,29 @@ class Hasher:
         return positions
 
     def line_rows(
-        self, lines: Sequence[str], *, compiled: bool = False
+        self, lines: Sequence[str], *, compiled: bool = False, norm: NormConfig | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows (:meth:`token_ids`) of the tokens of each line, one line after the other.
 
         Args:
-            lines: Normalized texts without line breaks (such as a task's paragraphs).
+            lines: Normalized texts without line breaks (such as a task's paragraphs); with
+                ``norm``, texts not yet folded, whose tokens each folded alone are the tokens
+                of the folded text (the lines of
+                :func:`~dedup.normalize.nfc_and_unfolded_lines`).
             compiled: Cut and number the tokens in one compiled pass
                 (:class:`~dedup.token_table.TokenTable`; numba): the same rows, 5-10 times
                 faster than ``tokenize`` and the dict of token strings.
+            norm: Fold each distinct token as written the first time it is met
+                (:func:`~dedup.normalize.fold`), and give the rows of the folded tokens.
 
         Returns:
             ``(rows, counts, halves)``: the row of each token (int64), the tokens of each line,
             and per line whether its tokens joined without spaces are two equal halves (the
-            test :func:`~dedup.paragraphs.split_self_repeat` starts with).
+            test :func:`~dedup.paragraphs.split_self_repeat` starts with), all of the folded
+            tokens.
         """
+        if norm is not None:
+            return self._folded_line_rows(lines, compiled, norm)
         if compiled:
             if self._by_code is None:
                 from .token_table import TokenTable
@@ -139,6 +164,37 @@ class Hasher:
         counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
         halves = np.fromiter(map(two_equal_halves, map("".join, tokens)), bool, len(tokens))
         rows = self.token_ids(itertools.chain.from_iterable(tokens), int(counts.sum()))
+        return rows, counts, halves
+
+    def _folded_line_rows(
+        self, lines: Sequence[str], compiled: bool, norm: NormConfig
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`line_rows` of lines not yet folded (``norm``)."""
+        if norm not in self._by_written:
+            self._by_written[norm] = (_FoldedIds(self, norm), None)
+        ids, table = self._by_written[norm]
+        if compiled:
+            if table is None:
+                from .token_table import FoldedTokenTable
+
+                table = FoldedTokenTable(self.token_ids, functools.partial(fold_lines, config=norm))
+                self._by_written[norm] = (ids, table)
+            return table.line_rows(lines)
+        tokens = [tokenize(line) for line in lines]
+        counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        rows = np.fromiter(
+            map(ids.__getitem__, itertools.chain.from_iterable(tokens)), np.int64, int(counts.sum())
+        )
+        strings = self.tokens()
+        bounds = np.cumsum(counts).tolist()
+        halves = np.fromiter(
+            (
+                two_equal_halves("".join(map(strings.__getitem__, rows[end - n : end].tolist())))
+                for n, end in zip(counts.tolist(), bounds, strict=True)
+            ),
+            dtype=bool,
+            count=len(lines),
+        )
         return rows, counts, halves
 
     def hashes_of(self, rows: np.ndarray) -> np.ndarray:

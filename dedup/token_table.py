@@ -7,6 +7,10 @@ joined, read as code points, cut into tokens and each token found in an open-add
 of the tokens seen before, its code points compared (so no two tokens are ever confused), all
 in one compiled loop (:func:`dedup.kernels.line_token_rows`). A token's string is made only the
 first time a process meets it, when the hasher numbers it as it always does.
+
+:class:`FoldedTokenTable` reads lines not yet folded: each token as written is folded the first
+time it is met, so the paragraph stage folds each distinct token once instead of every text
+(:func:`dedup.normalize.nfc_and_unfolded_lines` tells when that is the same).
 """
 
 from __future__ import annotations
@@ -120,3 +124,81 @@ class TokenTable:
         self._slots = np.full(size, -1, dtype=np.int64)
         self._slot_hashes = np.zeros(size, dtype=np.uint64)
         rehash_tokens(self._known, self._start, self._length, self._slots, self._slot_hashes)
+
+
+class FoldedTokenTable:
+    """A hasher's rows of folded tokens, found by the code points of the tokens as written.
+
+    Each distinct token as written (``Hoà``, ``hoà``, ``HOÀ``) is folded once, the first time
+    this table meets it, and maps to the row of its folded form (``hòa``): lines need not be
+    folded first (:func:`dedup.normalize.nfc_and_unfolded_lines` tells when that is the same).
+
+    Args:
+        number: The hasher's numbering of (folded) token strings, as :class:`TokenTable`'s.
+        fold: Each token of a list folded alone (each folded token is still one token).
+    """
+
+    def __init__(
+        self, number: Callable[[list[str]], np.ndarray], fold: Callable[[list[str]], list[str]]
+    ) -> None:
+        self._number = number
+        self._fold = fold
+        self._written = TokenTable(self._number_written)  # as written -> its number here
+        self._numbers: dict[str, int] = {}  # token as written -> its number here
+        self._row = np.zeros(1024, dtype=np.int64)  # per number: the row of the token folded
+        # Per row: where its folded letters start in _letters, and how many (-1: not met here).
+        self._letter_start = np.zeros(0, dtype=np.int64)
+        self._letter_count = np.zeros(0, dtype=np.int64)
+        self._letters = np.zeros(1 << 16, dtype=np.uint32)
+        self._used = 0  # code points in _letters
+
+    def line_rows(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`TokenTable.line_rows` of ``lines`` folded (``lines`` as written)."""
+        from .kernels import line_halves
+
+        numbers, counts, _ = self._written.line_rows(lines)  # (the written halves: not asked)
+        rows = self._row[numbers]
+        halves = np.empty(len(counts), dtype=np.bool_)
+        scratch = np.empty(int(self._letter_count[rows].sum()), dtype=np.uint32)
+        line_halves(
+            rows, counts, self._letter_start, self._letter_count, self._letters, scratch, halves
+        )
+        return rows, counts, halves
+
+    def _number_written(self, tokens: list[str]) -> np.ndarray:
+        """Number the tokens as written (repeats allowed); fold and row the new ones."""
+        numbers = self._numbers
+        new = [token for token in dict.fromkeys(tokens) if token not in numbers]
+        if new:
+            first = len(numbers)
+            numbers.update(zip(new, range(first, first + len(new)), strict=True))
+            folded = self._fold(new)
+            rows = self._number(folded)
+            while len(self._row) < len(numbers):
+                self._row = np.concatenate([self._row, np.zeros_like(self._row)])
+            self._row[first : len(numbers)] = rows
+            self._keep_letters(rows, folded)
+        return np.fromiter(map(numbers.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+
+    def _keep_letters(self, rows: np.ndarray, folded: list[str]) -> None:
+        """Keep the letters of the rows met for the first time (``folded``: their strings)."""
+        if len(self._letter_count) <= rows.max():
+            grown = max(2 * len(self._letter_count), int(rows.max()) + 1)
+            extra = grown - len(self._letter_count)
+            self._letter_start = np.concatenate([self._letter_start, np.zeros(extra, np.int64)])
+            self._letter_count = np.concatenate([self._letter_count, np.full(extra, -1)])
+        rows, first = np.unique(rows, return_index=True)
+        new = self._letter_count[rows] < 0
+        rows, first = rows[new], first[new]
+        if not len(rows):
+            return
+        text = "".join([folded[i] for i in first.tolist()])
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        counts = np.array([len(folded[i]) for i in first.tolist()], dtype=np.int64)
+        needed = self._used + len(codes)
+        if needed > len(self._letters):
+            self._letters = np.concatenate([self._letters, np.zeros(needed, dtype=np.uint32)])
+        self._letters[self._used : needed] = codes
+        self._letter_start[rows] = self._used + np.cumsum(counts) - counts
+        self._letter_count[rows] = counts
+        self._used = needed

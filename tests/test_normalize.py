@@ -1,3 +1,4 @@
+import re
 import unicodedata
 
 import pytest
@@ -6,11 +7,13 @@ from hypothesis import strategies as st
 
 from dedup.config import NormConfig
 from dedup.normalize import (
+    _MAYBE_NOT_NFC_FOLDED,
     clean_whitespace,
     fold,
     fold_lines,
     nfc,
     nfc_and_fold_lines,
+    nfc_and_unfolded_lines,
     normalize_lines,
     normalize_text,
     place_tones,
@@ -171,3 +174,55 @@ def test_fold_equals_nfc_after_every_step(config, text):
         expected = unicodedata.normalize("NFC", place_tones(expected))
     assert fold(text, config) == expected
     assert fold("W\u030a", config) == "ẘ"  # W with a ring is NFC; its folding is not
+
+
+@pytest.mark.parametrize("config", _CONFIGS)
+@given(texts=st.lists(_TRICKY | _FOLDS_NOT_NFC | st.text(), max_size=6))
+def test_unfolded_lines_fold_token_by_token(config, texts):
+    lines = [line for text in texts for line in text.splitlines()]
+    joined, unfolded = nfc_and_unfolded_lines(lines, config)
+    assert joined == unicodedata.normalize("NFC", "\n".join(lines))
+    if unfolded is None:  # the whole text must be folded
+        return
+    assert len(unfolded) == len(lines)
+    for line, as_written in zip(lines, unfolded, strict=True):
+        by_token = [fold(token, config) for token in tokenize(as_written)]
+        assert by_token == tokenize(fold(line, config))
+        assert all(tokenize(token) == [token] for token in by_token)
+
+
+@pytest.mark.parametrize(
+    ("lines", "by_token"),
+    [
+        (["Hoà bình", "THUÝ"], True),
+        ([], True),
+        (["ho\u0300a\u0300 x"], True),  # decomposed: NFC first
+        (["a\u200bb c"], True),  # the zero-width space is dropped: one token "ab"
+        (["video [mecloud]x[/mecloud] end"], False),  # an embed code is removed whole
+        (["İstanbul"], False),  # its folding has a combining dot: NFC once folded
+        (["x\u0301\u0323"], False),  # a mark that stays apart
+    ],
+)
+def test_unfolded_lines_or_none(lines, by_token):
+    _, unfolded = nfc_and_unfolded_lines(lines)
+    assert (unfolded is not None) == by_token
+    if unfolded is not None:
+        assert [tokenize(fold(t)) for line in unfolded for t in tokenize(line)] == [
+            [t] for line in lines for t in tokenize(fold(line))
+        ]
+    assert nfc_and_unfolded_lines(lines, NormConfig(casefold=False))[1] is None
+
+
+def test_case_folding_keeps_each_character_a_word_character_or_not():
+    # Why folding token by token is folding the text (nfc_and_unfolded_lines): every code
+    # point that stays NFC once folded keeps its kind (a word character or not) when folded.
+    word = re.compile(r"\w")
+    changed = []
+    for code in range(0x110000):
+        char = chr(code)
+        if 0xD800 <= code < 0xE000 or _MAYBE_NOT_NFC_FOLDED.match(char):
+            continue
+        kind = word.match(char) is not None
+        if any((word.match(c) is not None) != kind for c in char.casefold()):
+            changed.append(char)
+    assert changed == []

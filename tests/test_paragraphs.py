@@ -123,3 +123,34 @@ def test_boilerplate_check_leaves_the_garbage_collector_as_found():
             assert {r.reason for records in packed.records for r in records} == {"boilerplate"}
     finally:
         gc.enable()
+
+
+def test_tokens_folded_one_by_one_equal_the_text_folded_whole(monkeypatch):
+    # Most articles are tokenized as written, each token folded alone; one with an embed code
+    # or a letter whose folding leaves NFC is folded whole, and its lines numbered apart.
+    glued = "Ông Putin ca ngợi - Ảnh: REUTERSÔng Putin ca ngợi - Ảnh: Reuters"
+    texts = [
+        "\n".join([glued, *body(0, 3)]),
+        "Video [mecloud]Abc[/mecloud] Hoà Bình\nİstanbul, THUÝ",
+        "ho\u0300a\u0300 Ha\u0300 No\u0323\u0302i\nmột\u200bhai",
+        "",
+        "\n".join(body(3, 6)),
+    ]
+    articles = [(f"d{i}", text, "Hoà bình", "s") for i, text in enumerate(texts)]
+
+    def prepared(compiled):
+        cleaner = ParagraphCleaner()
+        docs = cleaner.prepare_many(articles, compiled=compiled)
+        strings = cleaner.hasher.tokens()
+        return [
+            (d.raw, [[strings[r] for r in t.tolist()] for t in d.tokens], d.trimmed, d.removed)
+            for d in docs
+        ]
+
+    by_token = [prepared(compiled) for compiled in (False, True)]
+    monkeypatch.setattr("dedup.paragraphs.nfc_and_unfolded_lines", lambda lines, config: ("", None))
+    whole = [prepared(compiled) for compiled in (False, True)]
+    assert by_token[0] == by_token[1] == whole[0] == whole[1]
+    assert by_token[0][0][2][0].text == "Ông Putin ca ngợi - Ảnh: Reuters"  # a glued copy cut
+    assert by_token[0][1][1][0] == ["video", "hòa", "bình"]
+    assert by_token[0][2][1] == [["hòà", "hà", "nội"], ["mộthai"]]

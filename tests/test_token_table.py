@@ -1,5 +1,7 @@
 """The compiled token rows equal the regex tokens numbered by the hasher's dict."""
 
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -7,6 +9,8 @@ from hypothesis import strategies as st
 
 import dedup.token_table
 from dedup import compiled
+from dedup.config import NormConfig
+from dedup.normalize import fold_lines
 from dedup.shingle import Hasher, tokenize
 
 pytestmark = pytest.mark.skipif(
@@ -68,3 +72,39 @@ def test_a_token_and_its_prefixes_and_extensions_stay_apart():
     rows, _, _ = hasher.line_rows([line, line[::-1]], compiled=True)
     strings = hasher.tokens()
     assert [strings[r] for r in rows.tolist()] == tokenize(line) + tokenize(line[::-1])
+
+
+_WRITTEN = st.sampled_from(
+    ["Hà", "hà", "HÀ", "Hoà", "hòa", "THUÝ", "thúy", "Straße", "STRASSE", "ǅa", "𝐀b", "ΣΑΣ", "1990",
+     " ", ", ", "\u00a0", "…", ""]
+)  # fmt: skip
+_WRITTEN_LINES = st.lists(st.lists(_WRITTEN, max_size=10).map("".join), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WRITTEN_LINES, min_size=1, max_size=4))
+def test_tokens_as_written_give_the_rows_of_the_folded_lines(calls):
+    config = NormConfig()
+    folded, plain, fast = Hasher(), Hasher(), Hasher()
+    for lines in calls:
+        want = folded.line_rows(fold_lines(lines, config))
+        for hasher, compiled_path in ((plain, False), (fast, True)):
+            got = hasher.line_rows(lines, compiled=compiled_path, norm=config)
+            assert [hasher.tokens()[r] for r in got[0].tolist()] == [
+                folded.tokens()[r] for r in want[0].tolist()
+            ]
+            assert got[1].tolist() == want[1].tolist()
+            assert got[2].tolist() == want[2].tolist()
+    assert fast.tokens() == plain.tokens() == folded.tokens()  # numbered in the same order
+
+
+def test_a_hasher_with_tokens_as_written_pickles_and_goes_on():
+    hasher = Hasher()
+    config = NormConfig()
+    first = hasher.line_rows(["Hoà Bình hòa"], compiled=True, norm=config)
+    assert first[0].tolist() == [0, 1, 0]
+    copy = pickle.loads(pickle.dumps(hasher))  # noqa: S301 - our own bytes
+    for h in (hasher, copy):
+        rows, counts, halves = h.line_rows(["HOÀ bình", "Hòa hoà"], compiled=True, norm=config)
+        assert rows.tolist() == [0, 1, 0, 0] and counts.tolist() == [2, 2]
+        assert halves.tolist() == [False, True]
