@@ -54,7 +54,7 @@ from .splits import (
 )
 from .strays import attach_strays, dense_pairs
 from .terms import cluster_terms
-from .tfidf import Tokens, Vocabulary, tfidf_from_tokens
+from .tfidf import FeatureNames, Tokens, Vocabulary, tfidf_from_tokens
 
 _DENSE_EVENT_ROWS = 2000  # larger stories split into events without a dense matrix (32 MB here)
 
@@ -175,7 +175,7 @@ class EventStoryClusterer:
         titles: Sequence[Tokens],
         names: Sequence[Tokens] | None = None,
         vocabulary: Vocabulary | None = None,
-    ) -> tuple[sp.csr_matrix, np.ndarray]:
+    ) -> tuple[sp.csr_matrix, FeatureNames | np.ndarray]:
         """The TF-IDF matrix of the documents and its column names: the first half of :meth:`fit`.
 
         The pipeline calls it, then frees the tokens, then :meth:`fit_matrix` (the tokens are
@@ -197,7 +197,7 @@ class EventStoryClusterer:
     def fit_matrix(
         self,
         matrix: sp.csr_matrix,
-        feature_names: np.ndarray,
+        feature_names: FeatureNames | np.ndarray,
         *,
         published: Sequence[datetime | None],
     ) -> EventStoryClusterer:

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from . import compiled as compiled_kernels
 from .features import NAME_PREFIX
 from .kept_entries import row_ranges
+from .tfidf import FeatureNames
 
 _BATCH_ENTRIES = 1 << 24  # member entries summed at once (the product: ~130 MB at most)
 _COMPILED_ROWS = 10_000  # fewer member rows are not worth loading the compiled kernel
@@ -25,7 +26,7 @@ _COMPILED_ROWS = 10_000  # fewer member rows are not worth loading the compiled 
 
 def cluster_terms(
     matrix: sp.csr_matrix,
-    names: np.ndarray,
+    names: FeatureNames | np.ndarray,
     clusters: Sequence[Sequence[int]],
     wanted: int,
     *,
@@ -38,7 +39,7 @@ def cluster_terms(
 
     Args:
         matrix: Non-negative rows (the TF-IDF matrix), float32.
-        names: The name of each column.
+        names: The name of each column (indexed by an array of columns).
         clusters: The rows of each cluster (any order of clusters; rows distinct).
         wanted: Terms per cluster (0 or more).
         compiled: Rank each centroid's terms in a compiled loop (numba; the same terms).
@@ -71,7 +72,7 @@ def cluster_terms(
 
 def _batch_terms(
     matrix: sp.csr_matrix,
-    names: np.ndarray,
+    names: FeatureNames | np.ndarray,
     members: np.ndarray,
     sizes: np.ndarray,
     wanted: int,
@@ -100,7 +101,7 @@ def _batch_terms(
 
 def _compiled_terms(
     matrix: sp.csr_matrix,
-    names: np.ndarray,
+    names: FeatureNames | np.ndarray,
     rows: np.ndarray,
     starts: np.ndarray,
     entries: np.ndarray,

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from conftest import body, dev_records
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
@@ -291,3 +293,47 @@ def test_feature_order_is_strs_for_tokens_that_extend_each_other(monkeypatch, co
     titles = [list(rng.choice(tokens, 3)) for _ in range(40)]
     same(bodies, titles, 1)
     assert found == [controls]
+
+
+@given(
+    st.lists(st.text("ab \t!\u2063", min_size=1, max_size=4), min_size=1, max_size=12, unique=True),
+    st.data(),
+)
+def test_rank_order_check_looks_at_neighbours_only(tokens, data):
+    from numpy.dtypes import StringDType
+
+    import dedup.tfidf
+
+    indices = st.lists(st.integers(0, len(tokens) - 1), max_size=len(tokens))
+    words, firsts = (np.array(data.draw(indices), dtype=np.int64) for _ in range(2))
+    strings = np.array(tokens, dtype=StringDType())
+    by_string = np.argsort(strings, kind="stable")
+    begins_pairs = set(firsts.tolist())
+    named = begins_pairs | set(words.tolist())
+    expected = any(  # every named token, every character up to the space in it
+        tokens[t][at] <= " " and tokens[t][:at] in tokens
+        and tokens.index(tokens[t][:at]) in begins_pairs
+        for t in named
+        for at in range(len(tokens[t]))
+    )  # fmt: skip
+    assert dedup.tfidf._breaks_rank_order(strings, words, firsts, by_string) == expected
+
+
+def test_feature_names_are_made_when_asked_for(monkeypatch):
+    import dedup.tfidf
+
+    bodies, titles, names = ktlab_features(60)
+    options = dict(title_weight=2, name_weight=1, min_df=2)
+    _, got = count_matrix(bodies, titles, names, **options)
+    vectorizer_names = list(got)
+    assert got[3] == vectorizer_names[3] and got[-1] == vectorizer_names[-1]
+    assert any(" " in name for name in vectorizer_names)  # pairs are named "first second"
+    columns = np.array([5, 0, len(got) - 1, 5])
+    assert [str(n) for n in got[columns]] == [vectorizer_names[c] for c in columns.tolist()]
+    assert [str(n) for n in np.asarray(got)] == vectorizer_names
+    assert got[10:20].tolist() == vectorizer_names[10:20]
+    # Without numpy's strings (numpy < 2, a lone surrogate), the same names as str objects.
+    monkeypatch.setattr(dedup.tfidf, "_as_strings", lambda t: (t, np.argsort(t, kind="stable")))
+    _, plain = count_matrix(bodies, titles, names, **options)
+    assert list(plain) == vectorizer_names
+    assert plain[columns].tolist() == got[columns].tolist()
