@@ -943,6 +943,27 @@ def _insert_token(  # pragma: no cover - compiled
 
 
 @_jit
+def minhash_rows(values, offsets, a, b, out):  # pragma: no cover - compiled
+    """``Permutations.signatures``: row ``d`` of ``out`` from ``values[offsets[d]:offsets[d+1]]``.
+
+    Each value ``v`` (the upper 32 bits of a shingle hash) gives ``a[p] * v + b[p]`` modulo
+    2**32 for each permutation ``p``, and the row keeps the smallest of each; a row with no
+    values is left as it is. The permutations are the inner loop: one row stays in registers
+    while the values stream past (a few times faster than numpy's passes over a block).
+    """
+    row = np.empty(len(a), dtype=np.uint32)
+    for d in range(len(offsets) - 1):
+        if offsets[d] == offsets[d + 1]:
+            continue
+        row[:] = np.uint32(0xFFFFFFFF)
+        for i in range(offsets[d], offsets[d + 1]):
+            value = values[i]
+            for p in range(len(a)):
+                row[p] = min(row[p], np.uint32(a[p] * value + b[p]))
+        out[d, :] = row
+
+
+@_jit
 def _two_equal_halves(letters, count):  # pragma: no cover - compiled
     """Whether ``letters[:count]`` is a text followed by itself (so is the empty text)."""
     half = count // 2

