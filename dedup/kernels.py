@@ -1018,24 +1018,42 @@ def line_token_rows(  # pragma: no cover - compiled
 
 
 @_jit
-def line_halves(  # pragma: no cover - compiled
-    rows, counts, letter_start, letter_count, letters, scratch, halves
-):  # fmt: skip
+def line_halves(rows, counts, letter_start, letter_count, letters, halves):  # pragma: no cover
     """Per line, whether the letters of its tokens, read in order, are two equal halves.
 
     Line ``l`` has the next ``counts[l]`` token rows of ``rows``; row ``r``'s letters are
-    ``letters[letter_start[r]:][:letter_count[r]]``. ``scratch``: room for a line's letters.
+    ``letters[letter_start[r]:][:letter_count[r]]`` (at least one). The halves are read
+    side by side, from the line's first letter and from its middle one, until they differ
+    (most lines: at once).
     """
     token = 0
     for line in range(len(counts)):
-        written = 0
-        for t in range(token, token + counts[line]):
-            row = rows[t]
-            for k in range(letter_start[row], letter_start[row] + letter_count[row]):
-                scratch[written] = letters[k]
-                written += 1
-        token += counts[line]
-        halves[line] = _two_equal_halves(scratch, written)
+        first, last = token, token + counts[line]
+        token = last
+        total = 0
+        for t in range(first, last):
+            total += letter_count[rows[t]]
+        if total % 2:
+            halves[line] = False
+            continue
+        half = total // 2
+        b, before = first, 0  # the token holding the middle letter, and the letters before it
+        while b < last and before + letter_count[rows[b]] <= half:
+            before += letter_count[rows[b]]
+            b += 1
+        a, a_at, b_at = first, 0, half - before
+        same = True
+        for _ in range(half):
+            if a_at == letter_count[rows[a]]:
+                a, a_at = a + 1, 0
+            if b_at == letter_count[rows[b]]:
+                b, b_at = b + 1, 0
+            if letters[letter_start[rows[a]] + a_at] != letters[letter_start[rows[b]] + b_at]:
+                same = False
+                break
+            a_at += 1
+            b_at += 1
+        halves[line] = same
 
 
 @_jit

@@ -159,10 +159,7 @@ class FoldedTokenTable:
         numbers, counts, _ = self._written.line_rows(lines)  # (the written halves: not asked)
         rows = self._row[numbers]
         halves = np.empty(len(counts), dtype=np.bool_)
-        scratch = np.empty(int(self._letter_count[rows].sum()), dtype=np.uint32)
-        line_halves(
-            rows, counts, self._letter_start, self._letter_count, self._letters, scratch, halves
-        )
+        line_halves(rows, counts, self._letter_start, self._letter_count, self._letters, halves)
         return rows, counts, halves
 
     def _number_written(self, tokens: list[str]) -> np.ndarray:

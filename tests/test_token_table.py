@@ -11,7 +11,7 @@ import dedup.token_table
 from dedup import compiled
 from dedup.config import NormConfig
 from dedup.normalize import fold_lines
-from dedup.shingle import Hasher, tokenize
+from dedup.shingle import Hasher, tokenize, two_equal_halves
 
 pytestmark = pytest.mark.skipif(
     not compiled.available(), reason="numba (the fast extra) is not installed"
@@ -108,3 +108,19 @@ def test_a_hasher_with_tokens_as_written_pickles_and_goes_on():
         rows, counts, halves = h.line_rows(["HOÀ bình", "Hòa hoà"], compiled=True, norm=config)
         assert rows.tolist() == [0, 1, 0, 0] and counts.tolist() == [2, 2]
         assert halves.tolist() == [False, True]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "ab", "ba", "aab", "ǅ", "𝐀"]), max_size=7)))
+def test_line_halves_read_the_letters_across_tokens(lines):
+    from dedup.kernels import line_halves
+
+    strings = sorted({token for line in lines for token in line})
+    row = {token: r for r, token in enumerate(strings)}
+    counts = np.array([len(token) for token in strings], dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    letters = np.array([ord(c) for token in strings for c in token], dtype=np.uint32)
+    rows = np.array([row[t] for line in lines for t in line], dtype=np.int64)
+    halves = np.empty(len(lines), dtype=np.bool_)
+    line_halves(rows, np.array(list(map(len, lines)), np.int64), starts, counts, letters, halves)
+    assert halves.tolist() == [two_equal_halves("".join(line)) for line in lines]
