@@ -49,6 +49,9 @@ _MAX_SELF_REPEAT_CHARS = 20_000
 _WORD = re.compile(r"\w+")
 _EMPTY = np.zeros(0, dtype=np.uint64)
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+# An article's paragraphs: as given, folded or NFC unfolded (one of the two), and their NFC
+# joined (ParagraphCleaner._split).
+Split = tuple[list[str], list[str] | None, list[str] | None, str]
 
 
 @dataclass(slots=True)
@@ -211,7 +214,7 @@ class ParagraphCleaner:
             first = last
         return prepared
 
-    def _split(self, text: str) -> tuple[list[str], list[str] | None, list[str] | None, str]:
+    def _split(self, text: str) -> Split:
         """Paragraphs as given, their tokens' lines, and their NFC joined by line breaks.
 
         The tokens' lines are either the paragraphs folded (:func:`~dedup.normalize.fold`)
@@ -227,7 +230,7 @@ class ParagraphCleaner:
         return raw, folded, None, normal
 
     def _line_rows(
-        self, split: list[tuple[list[str], list[str] | None, list[str] | None, str]], compiled: bool
+        self, split: list[Split], compiled: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`~dedup.shingle.Hasher.line_rows` of every paragraph of every article."""
         folded = [lines for _, lines, _, _ in split if lines is not None]
@@ -246,12 +249,12 @@ class ParagraphCleaner:
         )
 
     def _cut_self_repeats(
-        self, split: list[tuple[list[str], list[str], str]], halves: np.ndarray
+        self, split: list[Split], halves: np.ndarray
     ) -> tuple[list[dict[int, RemovedParagraph]], dict[int, np.ndarray]]:
         """Cut each self-glued paragraph of each article to its first copy (in place).
 
         Args:
-            split: Each article's paragraphs and their folded texts (:meth:`_split`).
+            split: Each article's paragraphs and their tokens' lines (:meth:`_split`).
             halves: Per paragraph (all articles' one after the other), whether its tokens
                 joined are two equal halves (:meth:`~dedup.shingle.Hasher.line_rows`).
 
