@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -374,9 +373,8 @@ def _clusters(
         return clusterer.cluster_terms(rows, config.cluster.top_terms)
 
     event_members, story_members = collect(event_of), collect(story_of)
-    # Both levels at once: each is sparse products over every row (scipy's release the GIL).
-    with ThreadPoolExecutor(2) as pool:
-        event_terms, story_terms = pool.map(terms, (event_members, story_members))
+    # One level after the other: each sums its clusters' rows on every core (dedup/terms.py).
+    event_terms, story_terms = terms(event_members), terms(story_members)
     events = tuple(
         Cluster(f"e{e + 1}", tuple(docs[i].id for i in members), event_terms[e])
         for e, members in enumerate(event_members)

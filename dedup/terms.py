@@ -59,15 +59,21 @@ def cluster_terms(
     entries = np.concatenate([[0], np.cumsum(np.diff(matrix.indptr)[rows])])[starts]
     if compiled:
         return _compiled_terms(matrix, names, rows, starts, entries, wanted)
-    terms: list[tuple[str, ...]] = []
+    batches = []  # of whole clusters, of about _BATCH_ENTRIES each
     first = 0
-    while first < len(clusters):  # batches of whole clusters, of about _BATCH_ENTRIES each
+    while first < len(clusters):
         last = int(np.searchsorted(entries, entries[first] + _BATCH_ENTRIES, side="right")) - 1
         last = min(max(last, first + 1), len(clusters))
-        members = rows[starts[first] : starts[last]]
-        terms += _batch_terms(matrix, names, members, sizes[first:last], wanted)
+        batches.append((first, last))
         first = last
-    return terms
+
+    def batch_terms(batch: tuple[int, int]) -> list[tuple[str, ...]]:
+        first, last = batch
+        members = rows[starts[first] : starts[last]]
+        return _batch_terms(matrix, names, members, sizes[first:last], wanted)
+
+    # Two batches at a time: scipy's products release the GIL.
+    return list(itertools.chain.from_iterable(compiled_kernels.in_threads(batch_terms, batches)))
 
 
 def _batch_terms(
