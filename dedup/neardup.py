@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from . import compiled as compiled_kernels
 from .config import NearDupConfig, ShingleConfig
 from .shingle import Permutations, jaccard_containment, lsh_candidates, shared_sizes
 
@@ -137,6 +138,10 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return max(jaccard_containment(a, b))
 
 
+# A corpus of this many documents loads the compiled kernels anyway (the paragraph stage's,
+# clustering's): its pairs' shared shingles are counted compiled too, whatever their number
+# (50,000 news articles: 27,000 pairs, 0.38 s in numpy, 0.02 s compiled).
+_COMPILED_DOCUMENTS = 10_000
 _NO_DATE = datetime.max.replace(tzinfo=timezone.utc).timestamp()
 
 
@@ -214,7 +219,8 @@ class NearDuplicateFinder:
         pairs = lsh_candidates(indexed_signatures, config.lsh_threshold)
         self.n_candidates_ = len(pairs)
         later, earlier = indexed[pairs[:, 1]], indexed[pairs[:, 0]]
-        shared = shared_sizes(shingle_sets, later, earlier)
+        compiled = len(shingle_sets) >= _COMPILED_DOCUMENTS and compiled_kernels.available()
+        shared = shared_sizes(shingle_sets, later, earlier, compiled=compiled or None)
         verified = near_duplicates(shared, sizes[later], sizes[earlier], config)
         self.n_verified_ = int(np.count_nonzero(verified))
         for i, j in zip(later[verified].tolist(), earlier[verified].tolist(), strict=True):
@@ -231,7 +237,7 @@ class NearDuplicateFinder:
                     copies.append(k)
                     canonicals.append(canonical)
         copy, canonical = np.array(copies, dtype=np.int64), np.array(canonicals, dtype=np.int64)
-        shared = shared_sizes(shingle_sets, copy, canonical)
+        shared = shared_sizes(shingle_sets, copy, canonical, compiled=compiled or None)
         # max(Jaccard, containment), as similarity() divides (no copy is an empty set).
         jaccard = shared / (sizes[copy] + sizes[canonical] - shared)
         contained = shared / np.minimum(sizes[copy], sizes[canonical])
