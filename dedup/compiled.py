@@ -28,6 +28,20 @@ def available() -> bool:
     return True
 
 
+def started() -> bool:
+    """:func:`available`, and then numba's compiler started in this process.
+
+    A process' first compiled call starts it (about 0.3 s, once): a caller with time to spare
+    takes that cost early, off the path of the kernels' first real call.
+    """
+    if not available():
+        return False
+    from .kernels import start
+
+    start()
+    return True
+
+
 def in_threads(work: Callable[[T], R], items: Iterable[T]) -> list[R]:
     """``[work(item) for item in items]`` on ``THREADS`` threads, results in item order.
 

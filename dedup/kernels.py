@@ -42,6 +42,12 @@ def prefetch(typingctx, array, index):  # pragma: no cover - compiled
 
 
 @_jit
+def start():  # pragma: no cover - compiled
+    """Nothing: calling it starts numba's compiler in this process (once, about 0.3 s)."""
+    return 0
+
+
+@_jit
 def _block_sum(values, start, count):  # pragma: no cover - compiled
     """Numpy's pairwise sum of at most 128 values (``count`` at least 1): see below."""
     if count < 8:

@@ -166,8 +166,8 @@ class ParagraphWorkers:
         else:
             run = functools.partial(_run_task, compiled=compiled)
             results = self._pool.map(run, map(_Task, _handed_out(tasks)))
-            if compiled:  # the later stages' kernels: numba loaded while the tasks run
-                compiled_kernels.available()
+            if compiled:  # the later stages' kernels: numba started while the tasks run
+                compiled_kernels.started()
         done = 0
         for packed in results:
             done += len(packed.positions)
