@@ -144,7 +144,7 @@ class FoldedTokenTable:
         self._number = number
         self._fold = fold
         self._written = TokenTable(self._number_written)  # as written -> its number here
-        self._numbers: dict[str, int] = {}  # token as written -> its number here
+        self._written_count = 0  # tokens as written numbered so far
         self._row = np.zeros(1024, dtype=np.int64)  # per number: the row of the token folded
         # Per row: where its folded letters start in _letters, and how many (-1: not met here).
         self._letter_start = np.zeros(0, dtype=np.int64)
@@ -163,18 +163,19 @@ class FoldedTokenTable:
         return rows, counts, halves
 
     def _number_written(self, tokens: list[str]) -> np.ndarray:
-        """Number the tokens as written (repeats allowed); fold and row the new ones."""
-        numbers = self._numbers
-        new = [token for token in dict.fromkeys(tokens) if token not in numbers]
-        if new:
-            first = len(numbers)
-            numbers.update(zip(new, range(first, first + len(new)), strict=True))
-            folded = self._fold(new)
-            rows = self._number(folded)
-            while len(self._row) < len(numbers):
-                self._row = np.concatenate([self._row, np.zeros_like(self._row)])
-            self._row[first : len(numbers)] = rows
-            self._keep_letters(rows, folded)
+        """Number tokens as written that the table lacks (repeats allowed); fold and row them.
+
+        The table asks only for tokens it has not met, so each distinct one is new here.
+        """
+        first = self._written_count
+        numbers = {token: first + k for k, token in enumerate(dict.fromkeys(tokens))}
+        self._written_count += len(numbers)
+        folded = self._fold(list(numbers))
+        rows = self._number(folded)
+        while len(self._row) < self._written_count:
+            self._row = np.concatenate([self._row, np.zeros_like(self._row)])
+        self._row[first : self._written_count] = rows
+        self._keep_letters(rows, folded)
         return np.fromiter(map(numbers.__getitem__, tokens), dtype=np.int64, count=len(tokens))
 
     def _keep_letters(self, rows: np.ndarray, folded: list[str]) -> None:
