@@ -86,6 +86,20 @@ class TokenTable:
             self._add(codes, rows[unknown], starts[unknown], ends[unknown])
         return rows, counts, halves
 
+    def add_strings(self, tokens: list[str], rows: np.ndarray) -> None:
+        """Put ``tokens`` (their rows ``rows``, numbered elsewhere) in the table, once each."""
+        text = "".join(tokens)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
+        self._add(codes, rows, np.concatenate(([0], ends[:-1])), ends)
+
+    def letters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(known, start, length)``: row ``r``'s code points are ``known[start[r]:][:length[r]]``.
+
+        ``length[r]`` is -1 for a row the table has not met.
+        """
+        return self._known, self._start, self._length
+
     def _add(
         self, codes: np.ndarray, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray
     ) -> None:
@@ -146,11 +160,7 @@ class FoldedTokenTable:
         self._written = TokenTable(self._number_written)  # as written -> its number here
         self._written_count = 0  # tokens as written numbered so far
         self._row = np.zeros(1024, dtype=np.int64)  # per number: the row of the token folded
-        # Per row: where its folded letters start in _letters, and how many (-1: not met here).
-        self._letter_start = np.zeros(0, dtype=np.int64)
-        self._letter_count = np.zeros(0, dtype=np.int64)
-        self._letters = np.zeros(1 << 16, dtype=np.uint32)
-        self._used = 0  # code points in _letters
+        self._folded = TokenTable(number)  # the folded tokens met: their letters, for halves
 
     def line_rows(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`TokenTable.line_rows` of ``lines`` folded (``lines`` as written)."""
@@ -159,7 +169,8 @@ class FoldedTokenTable:
         numbers, counts, _ = self._written.line_rows(lines)  # (the written halves: not asked)
         rows = self._row[numbers]
         halves = np.empty(len(counts), dtype=np.bool_)
-        line_halves(rows, counts, self._letter_start, self._letter_count, self._letters, halves)
+        letters, start, length = self._folded.letters()
+        line_halves(rows, counts, start, length, letters, halves)
         return rows, counts, halves
 
     def _number_written(self, tokens: list[str]) -> np.ndarray:
@@ -175,28 +186,5 @@ class FoldedTokenTable:
         while len(self._row) < self._written_count:
             self._row = np.concatenate([self._row, np.zeros_like(self._row)])
         self._row[first : self._written_count] = rows
-        self._keep_letters(rows, folded)
+        self._folded.add_strings(folded, rows)
         return np.fromiter(map(numbers.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-
-    def _keep_letters(self, rows: np.ndarray, folded: list[str]) -> None:
-        """Keep the letters of the rows met for the first time (``folded``: their strings)."""
-        if len(self._letter_count) <= rows.max():
-            grown = max(2 * len(self._letter_count), int(rows.max()) + 1)
-            extra = grown - len(self._letter_count)
-            self._letter_start = np.concatenate([self._letter_start, np.zeros(extra, np.int64)])
-            self._letter_count = np.concatenate([self._letter_count, np.full(extra, -1)])
-        rows, first = np.unique(rows, return_index=True)
-        new = self._letter_count[rows] < 0
-        rows, first = rows[new], first[new]
-        if not len(rows):
-            return
-        text = "".join([folded[i] for i in first.tolist()])
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        counts = np.array([len(folded[i]) for i in first.tolist()], dtype=np.int64)
-        needed = self._used + len(codes)
-        if needed > len(self._letters):
-            self._letters = np.concatenate([self._letters, np.zeros(needed, dtype=np.uint32)])
-        self._letters[self._used : needed] = codes
-        self._letter_start[rows] = self._used + np.cumsum(counts) - counts
-        self._letter_count[rows] = counts
-        self._used = needed
