@@ -21,10 +21,6 @@ from .sentrows import SentRows
 
 T = TypeVar("T")
 _worker: tuple[ParagraphCleaner, PipelineConfig, bool, SentRows | None] | None = None
-# Fewer articles are tokenized and their names found without the compiled kernels: loading
-# numba and them costs each process about 0.5 s, and they save about 190 microseconds of the
-# 540 a news article takes (dedup.token_table, features.name_sequences_of_articles).
-COMPILED_ARTICLES = 10_000
 
 
 class _Task(list):  # type: ignore[type-arg]  # a list of Article
@@ -129,14 +125,14 @@ class ParagraphWorkers:
             self._pool = None
 
     def warmed_while_read(self, documents: Iterable[T]) -> Iterator[T]:
-        """``documents``, passed on; once ``COMPILED_ARTICLES`` are read, the workers warm up.
+        """``documents``, passed on; the workers warm up once ``COMPILED_ARTICLES`` are read.
 
-        A corpus that large takes the compiled kernels, which each process loads in about
-        half a second: the workers do so while this process still reads the input
-        (:func:`_warm_up`), instead of on their first task.
+        A corpus that large (:data:`dedup.compiled.COMPILED_ARTICLES`) takes the compiled
+        kernels, which each process loads in about half a second: the workers do so while this
+        process still reads the input (:func:`_warm_up`), instead of on their first task.
         """
         for count, document in enumerate(documents, 1):
-            if count == COMPILED_ARTICLES and self._pool is not None:
+            if count == compiled_kernels.COMPILED_ARTICLES and self._pool is not None:
                 for _ in range(self.config.jobs):
                     self._pool.submit(_warm_up)  # a failure would show again in a task
             yield document
@@ -155,7 +151,7 @@ class ParagraphWorkers:
         tasks = make_tasks(articles, self.cleaner.config.boilerplate_min_docs)
         # Whether the kernels load is each process' own check (in clean_task: the workers',
         # not this one's, which need not load numba to hand the tasks out).
-        compiled = len(articles) >= COMPILED_ARTICLES
+        compiled = len(articles) >= compiled_kernels.COMPILED_ARTICLES
         if self._pool is None or len(tasks) <= 1:
             sent = SentRows() if self.send_once else None
             here = functools.partial(

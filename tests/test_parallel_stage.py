@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import body
 
+import dedup.compiled
 import dedup.parallel
 import dedup.shingle
 import dedup.workers
@@ -69,7 +70,7 @@ def test_tasks_hold_whole_sources_in_input_order():
 def test_packed_stage_equals_whole_corpus_cleaning(monkeypatch, compiled_kernels):
     if compiled_kernels and not compiled.available():
         pytest.skip("numba (the fast extra) is not installed")
-    monkeypatch.setattr(dedup.workers, "COMPILED_ARTICLES", 0 if compiled_kernels else 10**9)
+    monkeypatch.setattr(dedup.compiled, "COMPILED_ARTICLES", 0 if compiled_kernels else 10**9)
     found_by = []  # the compiled flag of each call in this process (jobs=1)
     names_of = dedup.parallel.name_sequences_of_articles
 
@@ -224,7 +225,7 @@ def _spied_warm_up():
 def test_workers_warm_up_while_the_input_is_read_and_that_changes_nothing(monkeypatch, tmp_path):
     notes = tmp_path / "warm-ups"
     _WARM_UPS[:] = [notes]
-    monkeypatch.setattr(dedup.workers, "COMPILED_ARTICLES", 100)
+    monkeypatch.setattr(dedup.compiled, "COMPILED_ARTICLES", 100)
     monkeypatch.setitem(dedup.workers.__dict__, "_real_warm_up", dedup.workers._warm_up)
     monkeypatch.setattr(dedup.workers, "_warm_up", _spied_warm_up)
     docs = corpus(400)
@@ -336,7 +337,7 @@ def test_compiled_stage_equals_plain_on_odd_text(monkeypatch):
     docs = odd_corpus(600)
     found = []
     for threshold in (10**9, 0):  # the plain paths, then the compiled ones
-        monkeypatch.setattr(dedup.workers, "COMPILED_ARTICLES", threshold)
+        monkeypatch.setattr(dedup.compiled, "COMPILED_ARTICLES", threshold)
         vocabulary = Vocabulary()
         config = PipelineConfig(jobs=1)
         got = clean_paragraphs(docs, config, Hasher(), vocabulary=vocabulary, names=True)
