@@ -284,7 +284,18 @@ def nfc_and_fold_lines(
         config: Which optional steps run; the defaults when None.
     """
     joined = nfc("\n".join(lines))
-    return joined, _fold_joined(lines, joined, config or NormConfig(), is_nfc=True)
+    return joined, fold_nfc_lines(lines, joined, config)
+
+
+def fold_nfc_lines(
+    lines: Sequence[str], joined: str, config: NormConfig | None = None
+) -> list[str]:
+    """:func:`fold_lines` of ``lines``, given their NFC joined by line breaks (``joined``).
+
+    As :func:`nfc_and_fold_lines` folds them, for a caller that has the NFC already (from
+    :func:`nfc_and_unfolded_lines`): no second pass over the text for it.
+    """
+    return _fold_joined(lines, joined, config or NormConfig(), is_nfc=True)
 
 
 def nfc_and_unfolded_lines(

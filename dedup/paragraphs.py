@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import NormConfig, ParagraphConfig
 from .hashsets import distinct, may_repeat, shared_counts
-from .normalize import fold, nfc, nfc_and_fold_lines, nfc_and_unfolded_lines, normalize_text
+from .normalize import fold, fold_nfc_lines, nfc, nfc_and_unfolded_lines, normalize_text
 from .shingle import (
     Hasher,
     Permutations,
@@ -226,8 +226,7 @@ class ParagraphCleaner:
         normal, unfolded = nfc_and_unfolded_lines(raw, self.norm)
         if unfolded is not None:
             return raw, None, unfolded, normal
-        normal, folded = nfc_and_fold_lines(raw, self.norm)
-        return raw, folded, None, normal
+        return raw, fold_nfc_lines(raw, normal, self.norm), None, normal
 
     def _line_rows(
         self, split: list[Split], compiled: bool

@@ -11,6 +11,7 @@ from dedup.normalize import (
     clean_whitespace,
     fold,
     fold_lines,
+    fold_nfc_lines,
     nfc,
     nfc_and_fold_lines,
     nfc_and_unfolded_lines,
@@ -182,7 +183,8 @@ def test_unfolded_lines_fold_token_by_token(config, texts):
     lines = [line for text in texts for line in text.splitlines()]
     joined, unfolded = nfc_and_unfolded_lines(lines, config)
     assert joined == unicodedata.normalize("NFC", "\n".join(lines))
-    if unfolded is None:  # the whole text must be folded
+    if unfolded is None:  # the whole text must be folded: from the NFC given
+        assert fold_nfc_lines(lines, joined, config) == [fold(line, config) for line in lines]
         return
     assert len(unfolded) == len(lines)
     for line, as_written in zip(lines, unfolded, strict=True):

@@ -4,6 +4,7 @@ import unicodedata
 from conftest import body
 
 from dedup.config import PipelineConfig
+from dedup.normalize import nfc
 from dedup.paragraphs import ParagraphCleaner, split_paragraphs, split_self_repeat
 from dedup.parallel import clean_task
 
@@ -148,7 +149,11 @@ def test_tokens_folded_one_by_one_equal_the_text_folded_whole(monkeypatch):
         ]
 
     by_token = [prepared(compiled) for compiled in (False, True)]
-    monkeypatch.setattr("dedup.paragraphs.nfc_and_unfolded_lines", lambda lines, config: ("", None))
+
+    def whole_text(lines, config):  # every article folded whole, from its NFC
+        return nfc("\n".join(lines)), None
+
+    monkeypatch.setattr("dedup.paragraphs.nfc_and_unfolded_lines", whole_text)
     whole = [prepared(compiled) for compiled in (False, True)]
     assert by_token[0] == by_token[1] == whole[0] == whole[1]
     assert by_token[0][0][2][0].text == "Ông Putin ca ngợi - Ảnh: Reuters"  # a glued copy cut
