@@ -65,7 +65,7 @@ def test_tasks_share_both_the_cost_and_the_items():
     assert [costs[i] for task in tasks for i in task] == sorted(costs, reverse=True)
 
 
-def test_each_worker_task_ends_in_a_heap_trim(tmp_path, monkeypatch):
+def test_the_workers_trim_their_heaps(tmp_path, monkeypatch):
     import dedup.blocks as blocks
 
     log = tmp_path / "trims"
@@ -80,8 +80,32 @@ def test_each_worker_task_ends_in_a_heap_trim(tmp_path, monkeypatch):
     costs = [float(i % 5 + 1) for i in items]
     assert map_blocks(lambda item: item * 2, items, costs, jobs=2) == [i * 2 for i in items]
     trims = log.read_text().split()
-    assert len(trims) == len(blocks._tasks(costs, 2))  # one per task, not one per item
+    assert 1 <= len(trims) <= len(blocks._tasks(costs, 2))  # at most one per task
     assert str(os.getpid()) not in trims  # in the workers
+
+
+def test_trims_take_an_eighth_of_the_work_they_follow(monkeypatch):
+    import dedup.blocks as blocks
+
+    clock = [0.0]
+    trims = []
+
+    def trim():  # a trim that takes 1 s of the fake clock
+        trims.append(clock[0])
+        clock[0] += 1.0
+        return True
+
+    monkeypatch.setattr(blocks.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(blocks, "release_freed_memory", trim)
+    spacing = blocks._Trims()
+    spacing.after(0.5)  # the first task trims: no cost known yet
+    assert len(trims) == 1
+    spacing.after(blocks._TRIM_SHARE - 1.0)
+    assert len(trims) == 1  # 7 s of work since a 1 s trim: not yet
+    spacing.after(1.0)
+    assert len(trims) == 2  # 8 s
+    spacing.after(blocks._TRIM_SHARE - 0.5)
+    assert len(trims) == 2  # the count starts again after each trim
 
 
 def _fit(records, jobs):
