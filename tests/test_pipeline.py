@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 import dedup
 from dedup.report import iter_json, to_dict, to_json, to_jsonl
 from dedup.report.records import _dumps
-from dedup.types import Rejected
+from dedup.types import Rejected, RemovedParagraph
 
 GOLDEN = Path(__file__).parent / "data" / "seeds.expected.jsonl"
 SEED_IDS = [
@@ -107,6 +108,30 @@ def test_json_is_written_in_pieces_equal_to_one_document(seeds_result, rejected)
     )
     assert len(pieces) > len(result.articles) + len(result.stories)  # an article at a time
     assert max(map(len, pieces)) < len(whole) / 3
+
+
+def test_json_articles_are_json_dumps_bytes_with_awkward_values(seeds_result):
+    # The articles' template (records.py) against json.dumps: escapes, non-ASCII, None,
+    # floats and dates, and documents in another order than the articles (found by id).
+    odd = RemovedParagraph(0, "boilerplate", 'Tin "nóng"\t\u2028 \\ end', "3 articles")
+    articles = list(seeds_result.articles)
+    articles[0] = dataclasses.replace(
+        articles[0], id='a "quoted"\nid', duplicate_of="x\u00e9", similarity=1e-05, removed=(odd,)
+    )
+    articles[1] = dataclasses.replace(articles[1], similarity=0.1 + 0.2, removed=())
+    documents = list(seeds_result.documents)
+    documents[0] = dataclasses.replace(
+        documents[0], id=articles[0].id, title=None, source="ngu\u1ed3n", url='http://x/?a=1&b="2"'
+    )
+    documents[1] = dataclasses.replace(
+        documents[1], published=datetime(2024, 2, 29, 23, 59, 1, 5, tzinfo=timezone.utc)
+    )
+    for docs in (documents, documents[::-1]):
+        result = dataclasses.replace(seeds_result, articles=tuple(articles), documents=tuple(docs))
+        whole = json.dumps(to_dict(result), ensure_ascii=False, indent=2) + "\n"
+        assert "".join(iter_json(result)) == whole
+        record = json.loads(whole)["articles"][0]
+        assert record["title"] is None and record["similarity"] == 1e-05
 
 
 _SCALARS = (

@@ -106,12 +106,58 @@ def iter_json(result: Result) -> Iterator[str]:
         if isinstance(value, dict):
             yield _dumps(value, depth=1)
             continue
+        if key == "articles":  # the longest list, laid out without its records (as they read)
+            value = map(_article_json, _documents_of(result), result.articles)
+        else:
+            value = (_dumps(item, depth=2) for item in value)
         first = True
-        for item in value:
-            yield ("[" if first else ",") + "\n    " + _dumps(item, depth=2)
+        for text in value:
+            yield ("[" if first else ",") + "\n    " + text
             first = False
         yield "[]" if first else "\n  ]"
     yield "\n}\n"
+
+
+def _documents_of(result: Result) -> Iterator[Document]:
+    """The document of each article of ``result``, in article order."""
+    if [d.id for d in result.documents] == [a.id for a in result.articles]:
+        return iter(result.documents)  # the pipeline's order: no lookup by id
+    docs = {d.id: d for d in result.documents}
+    return (docs[a.id] for a in result.articles)
+
+
+_ARTICLE_INDENT = "  " * 2  # an item of a top-level list
+_FIELD = "\n" + _ARTICLE_INDENT + "  "  # a new line, then a key of the item
+
+
+def _article_json(doc: Document, article: ArticleResult) -> str:
+    """``_dumps(record, 2)`` of the document's record of ``article`` (see :func:`_sections`).
+
+    The same bytes, with the record's keys in a template instead of a dict laid out key by
+    key: a third of the time, which is most of the document's (50,000 news articles: 0.27 s
+    instead of 0.8 s). ``tests/test_pipeline.py`` compares the document with ``json.dumps``.
+    """
+    inner = _ARTICLE_INDENT + "  "
+    date = doc.published.isoformat() if doc.published else None
+    return (
+        f'{{{_FIELD}"id": {_value(article.id, inner)},'
+        f'{_FIELD}"duplicate_of": {_value(article.duplicate_of, inner)},'
+        f'{_FIELD}"similarity": {_value(article.similarity, inner)},'
+        f'{_FIELD}"event": {_value(article.event, inner)},'
+        f'{_FIELD}"story": {_value(article.story, inner)},'
+        f'{_FIELD}"removed": {_indented(_removed(article), inner)},'
+        f'{_FIELD}"title": {_value(doc.title, inner)},'
+        f'{_FIELD}"source": {_value(doc.source, inner)},'
+        f'{_FIELD}"date": {_value(date, inner)},'
+        f'{_FIELD}"url": {_value(doc.url, inner)}\n{_ARTICLE_INDENT}}}'
+    )
+
+
+def _value(value: Any, indent: str) -> str:
+    """:func:`_indented` of ``value``, a string or None looked at first (the commonest)."""
+    if type(value) is str:
+        return _STRING(value)
+    return "null" if value is None else _indented(value, indent)
 
 
 def _dumps(value: Any, depth: int) -> str:
@@ -172,7 +218,6 @@ def _json_indented(value: Any, indent: str) -> str:
 
 def _sections(result: Result) -> Iterator[tuple[str, Any]]:
     """The document's top-level keys in order, each with a dict or a lazy iterable of items."""
-    docs = {d.id: d for d in result.documents}
     # Wall-clock seconds differ from run to run; the report must not (Result.stats has them).
     yield "stats", {k: v for k, v in result.stats.items() if not k.startswith("seconds_")}
     yield (
@@ -202,13 +247,13 @@ def _sections(result: Result) -> Iterator[tuple[str, Any]]:
         "articles",
         (
             {
-                **article_record(docs[a.id], a),
-                "title": docs[a.id].title,
-                "source": docs[a.id].source,
-                "date": docs[a.id].published.isoformat() if docs[a.id].published else None,
-                "url": docs[a.id].url,
+                **article_record(doc, a),
+                "title": doc.title,
+                "source": doc.source,
+                "date": doc.published.isoformat() if doc.published else None,
+                "url": doc.url,
             }
-            for a in result.articles
+            for doc, a in zip(_documents_of(result), result.articles)  # noqa: B905 - as long
         ),
     )
     yield "rejected", ({"origin": r.origin, "reason": r.reason} for r in result.rejected)
