@@ -228,8 +228,13 @@ def _median(work: object, repeat: int) -> float:
     return statistics.median(times)
 
 
-def run_dedup(path: Path, jobs: int, timeout: float) -> dict[str, float]:
-    """Run ``dedup run`` end to end in a subprocess; wall seconds, peak RSS and stage stats."""
+def run_dedup(path: Path, jobs: int, timeout: float, pss: bool = False) -> dict[str, float]:
+    """Run ``dedup run`` end to end in a subprocess; wall seconds, peak RSS and stage stats.
+
+    With ``pss`` (Linux), also the peak of the summed PSS of dedup and its worker processes
+    (``peak_pss_mb``), sampled every second: what the run takes of the machine's memory, where
+    RSS counts a page shared by forked processes once in each.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         stats_path = Path(tmp) / "stats.json"
@@ -237,8 +242,16 @@ def run_dedup(path: Path, jobs: int, timeout: float) -> dict[str, float]:
         command += ["-o", str(out), "--jobs", str(jobs), "--quiet", "--stats", str(stats_path)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(command, check=True, timeout=timeout, cwd=ROOT, env=_env())
+        process = subprocess.Popen(command, cwd=ROOT, env=_env())
+        sampler = _PssSampler(process.pid) if pss else None
+        try:
+            code = process.wait(timeout=timeout)
+        finally:
+            process.kill()  # a no-op once it has ended
+            peak_pss_kb = sampler.stop() if sampler else None
         seconds = time.perf_counter() - start
+        if code:
+            raise subprocess.CalledProcessError(code, command)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         stats = json.loads(stats_path.read_text(encoding="utf-8"))
     # CPU seconds of dedup and its worker processes (user + system): less swayed than the wall
@@ -248,7 +261,58 @@ def run_dedup(path: Path, jobs: int, timeout: float) -> dict[str, float]:
     peak_kb = after.ru_maxrss
     # ru_maxrss of children is the largest child so far: exact for the first (largest) run.
     figures["peak_rss_mb"] = round(max(peak_kb, before.ru_maxrss) / 1024, 1)
+    if peak_pss_kb is not None:
+        figures["peak_pss_mb"] = round(peak_pss_kb / 1024, 1)
     return figures
+
+
+class _PssSampler:
+    """The peak of the summed PSS (KB) of a process and its descendants, sampled in a thread."""
+
+    def __init__(self, pid: int, interval: float = 1.0) -> None:
+        import threading
+
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, sum(map(_pss_kb, _process_tree(self.pid))))
+            self._done.wait(self.interval)
+
+    def stop(self) -> int | None:
+        """Stop sampling; the peak, or None where ``/proc`` has no ``smaps_rollup``."""
+        self._done.set()
+        self._thread.join()
+        return self.peak or None
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux ``/proc``; those that end meanwhile are skipped)."""
+    tree, pending = [], [pid]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        except OSError:
+            continue
+        pending += map(int, children.split())
+    return tree
+
+
+def _pss_kb(pid: int) -> int:
+    """The proportional set size of ``pid`` in KB (0 when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _env() -> dict[str, str]:
@@ -339,7 +403,7 @@ def _alternated_rounds(path: Path, args: argparse.Namespace) -> list[dict[str, o
         floor_seconds = statistics.median(wall for wall, _ in times)
         floor_cpu_seconds = statistics.median(cpu for _, cpu in times)
         del texts
-        run = run_dedup(path, args.jobs, args.timeout)
+        run = run_dedup(path, args.jobs, args.timeout, args.pss)
         rounds.append(
             {
                 "run": run,
@@ -363,6 +427,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample", type=int, default=4000, help="Articles for the peers.")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dedup-bench")
     parser.add_argument("--timeout", type=float, default=3600.0, help="Seconds per dedup run.")
+    parser.add_argument(
+        "--pss",
+        action="store_true",
+        help="Also sample the summed PSS of dedup's processes every second (Linux).",
+    )
     parser.add_argument(
         "--real", type=Path, nargs="+", default=[DATA / "vims.jsonl", DATA / "ktlab.jsonl"]
     )
@@ -401,6 +470,7 @@ def main(argv: list[str] | None = None) -> None:
             "dedup_seconds": run["seconds"],
             "dedup_articles_per_s": round(n / run["seconds"], 1),
             "peak_rss_mb": run["peak_rss_mb"],
+            **({"peak_pss_mb": run["peak_pss_mb"]} if "peak_pss_mb" in run else {}),
             "stages": {k: v for k, v in run["stages"].items() if k.startswith("seconds_")},
             "floor_seconds": round(floor_seconds, 3),
             "floor_articles_per_s": round(floor_rate, 1),

@@ -46,3 +46,31 @@ def test_cluster_only_reports_seconds_peak_rss_and_ratio(tmp_path):
     assert sorted(line["seconds"]) == ["150", "300"]
     assert all(line["peak_rss_mb"][size] > 0 for size in ("150", "300"))
     assert line["time_ratios"]["300/150"] > 0
+
+
+_TREE = """
+import os, time
+shared = b"s" * (100 << 20)  # before the fork: one copy, half counted in each process
+child = os.fork()
+own = (b"c" if child == 0 else b"p") * (150 << 20 if child == 0 else 100 << 20)
+time.sleep(3)
+if child:
+    os.waitpid(child, 0)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_pss_sampler_sums_the_process_tree():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("speed", ROOT / "benchmarks" / "speed.py")
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    process = subprocess.Popen([sys.executable, "-c", _TREE])
+    sampler = speed._PssSampler(process.pid, interval=0.2)
+    process.wait(timeout=60)
+    peak_mb = sampler.stop() / 1024
+    # 100 MB shared + 150 MB of the child's + 100 MB of the parent's (and two interpreters):
+    # the largest process alone holds at most 250 MB of them.
+    assert 340 < peak_mb < 450
+    assert speed._pss_kb(process.pid) == 0  # ended: nothing to read
