@@ -155,11 +155,7 @@ class Hasher:
         if norm is not None:
             return self._folded_line_rows(lines, compiled, norm)
         if compiled:
-            if self._by_code is None:
-                from .token_table import TokenTable
-
-                self._by_code = TokenTable(self.token_ids)
-            return self._by_code.line_rows(lines)
+            return self._code_table().line_rows(lines)
         tokens = [tokenize(line) for line in lines]
         counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
         halves = np.fromiter(map(two_equal_halves, map("".join, tokens)), bool, len(tokens))
@@ -177,7 +173,8 @@ class Hasher:
             if table is None:
                 from .token_table import FoldedTokenTable
 
-                table = FoldedTokenTable(self.token_ids, functools.partial(fold_lines, config=norm))
+                fold = functools.partial(fold_lines, config=norm)
+                table = FoldedTokenTable(self._code_table(), fold)
                 self._by_written[norm] = (ids, table)
             return table.line_rows(lines)
         tokens = [tokenize(line) for line in lines]
@@ -196,6 +193,14 @@ class Hasher:
             count=len(lines),
         )
         return rows, counts, halves
+
+    def _code_table(self) -> TokenTable:
+        """The rows of folded tokens by their code points (made on the first compiled call)."""
+        if self._by_code is None:
+            from .token_table import TokenTable
+
+            self._by_code = TokenTable(self.token_ids)
+        return self._by_code
 
     def hashes_of(self, rows: np.ndarray) -> np.ndarray:
         """The hashes of the tokens at ``rows`` (from :meth:`token_ids`), as a uint64 array."""

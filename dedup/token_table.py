@@ -86,12 +86,14 @@ class TokenTable:
             self._add(codes, rows[unknown], starts[unknown], ends[unknown])
         return rows, counts, halves
 
-    def add_strings(self, tokens: list[str], rows: np.ndarray) -> None:
-        """Put ``tokens`` (their rows ``rows``, numbered elsewhere) in the table, once each."""
+    def rows_of(self, tokens: list[str]) -> np.ndarray:
+        """The rows of ``tokens`` (as the hasher numbers them), kept in the table as well."""
+        rows = self._number(tokens)
         text = "".join(tokens)
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
         self._add(codes, rows, np.concatenate(([0], ends[:-1])), ends)
+        return rows
 
     def letters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(known, start, length)``: row ``r``'s code points are ``known[start[r]:][:length[r]]``.
@@ -148,19 +150,17 @@ class FoldedTokenTable:
     folded first (:func:`dedup.normalize.nfc_and_unfolded_lines` tells when that is the same).
 
     Args:
-        number: The hasher's numbering of (folded) token strings, as :class:`TokenTable`'s.
+        folded: The hasher's table of folded tokens (of lines folded first): the folded tokens
+            met here are numbered and kept there too, their letters read for the halves.
         fold: Each token of a list folded alone (each folded token is still one token).
     """
 
-    def __init__(
-        self, number: Callable[[list[str]], np.ndarray], fold: Callable[[list[str]], list[str]]
-    ) -> None:
-        self._number = number
+    def __init__(self, folded: TokenTable, fold: Callable[[list[str]], list[str]]) -> None:
+        self._folded = folded
         self._fold = fold
         self._written = TokenTable(self._number_written)  # as written -> its number here
         self._written_count = 0  # tokens as written numbered so far
         self._row = np.zeros(1024, dtype=np.int64)  # per number: the row of the token folded
-        self._folded = TokenTable(number)  # the folded tokens met: their letters, for halves
 
     def line_rows(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`TokenTable.line_rows` of ``lines`` folded (``lines`` as written)."""
@@ -181,10 +181,8 @@ class FoldedTokenTable:
         first = self._written_count
         numbers = {token: first + k for k, token in enumerate(dict.fromkeys(tokens))}
         self._written_count += len(numbers)
-        folded = self._fold(list(numbers))
-        rows = self._number(folded)
+        rows = self._folded.rows_of(self._fold(list(numbers)))
         while len(self._row) < self._written_count:
             self._row = np.concatenate([self._row, np.zeros_like(self._row)])
         self._row[first : self._written_count] = rows
-        self._folded.add_strings(folded, rows)
         return np.fromiter(map(numbers.__getitem__, tokens), dtype=np.int64, count=len(tokens))
