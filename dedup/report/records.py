@@ -140,24 +140,17 @@ def _article_json(doc: Document, article: ArticleResult) -> str:
     inner = _ARTICLE_INDENT + "  "
     date = doc.published.isoformat() if doc.published else None
     return (
-        f'{{{_FIELD}"id": {_value(article.id, inner)},'
-        f'{_FIELD}"duplicate_of": {_value(article.duplicate_of, inner)},'
-        f'{_FIELD}"similarity": {_value(article.similarity, inner)},'
-        f'{_FIELD}"event": {_value(article.event, inner)},'
-        f'{_FIELD}"story": {_value(article.story, inner)},'
+        f'{{{_FIELD}"id": {_indented(article.id, inner)},'
+        f'{_FIELD}"duplicate_of": {_indented(article.duplicate_of, inner)},'
+        f'{_FIELD}"similarity": {_indented(article.similarity, inner)},'
+        f'{_FIELD}"event": {_indented(article.event, inner)},'
+        f'{_FIELD}"story": {_indented(article.story, inner)},'
         f'{_FIELD}"removed": {_indented(_removed(article), inner)},'
-        f'{_FIELD}"title": {_value(doc.title, inner)},'
-        f'{_FIELD}"source": {_value(doc.source, inner)},'
-        f'{_FIELD}"date": {_value(date, inner)},'
-        f'{_FIELD}"url": {_value(doc.url, inner)}\n{_ARTICLE_INDENT}}}'
+        f'{_FIELD}"title": {_indented(doc.title, inner)},'
+        f'{_FIELD}"source": {_indented(doc.source, inner)},'
+        f'{_FIELD}"date": {_indented(date, inner)},'
+        f'{_FIELD}"url": {_indented(doc.url, inner)}\n{_ARTICLE_INDENT}}}'
     )
-
-
-def _value(value: Any, indent: str) -> str:
-    """:func:`_indented` of ``value``, a string or None looked at first (the commonest)."""
-    if type(value) is str:
-        return _STRING(value)
-    return "null" if value is None else _indented(value, indent)
 
 
 def _dumps(value: Any, depth: int) -> str:
