@@ -129,3 +129,45 @@ def test_forked_block_workers_collect_their_own_cycles():
 
     with collector_held_off():  # as a caller may hold it
         assert map_blocks(_collector_on, list(range(8)), [1.0] * 8, jobs=2) == [True] * 8
+
+
+def test_spared_objects_are_frozen_until_the_block_ends():
+    import gc
+
+    from dedup.memory import collections_of_new_objects
+
+    assert gc.get_freeze_count() == 0
+    with collections_of_new_objects() as spare:
+        kept = [[n] for n in range(1000)]  # tracked containers
+        assert gc.get_freeze_count() == 0  # nothing frozen before the first call
+        spare()
+        assert gc.get_freeze_count() >= len(kept)
+    assert gc.get_freeze_count() == 0  # all of them collected as before
+
+
+def test_a_callers_frozen_objects_are_left_as_they_are():
+    import gc
+
+    from dedup.memory import collections_of_new_objects
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collections_of_new_objects() as spare:
+            kept = [[n] for n in range(1000)]
+            spare()
+            assert gc.get_freeze_count() == frozen  # nothing more frozen
+        assert gc.get_freeze_count() == frozen and kept  # and nothing thawed
+    finally:
+        gc.unfreeze()
+
+
+def test_frozen_objects_are_thawed_when_the_block_fails():
+    import gc
+
+    from dedup.memory import collections_of_new_objects
+
+    with pytest.raises(KeyError), collections_of_new_objects() as spare:
+        spare()
+        raise KeyError("x")
+    assert gc.get_freeze_count() == 0

@@ -88,6 +88,52 @@ def test_repeated_id_is_an_input_error():
         dedup.run([{"id": "a", "text": "x"}, {"id": "a", "text": "y"}])
 
 
+def test_stages_spare_what_earlier_stages_keep_from_collections():
+    import gc
+
+    from dedup.pipeline import run
+
+    docs = [dedup.Document(f"d{n}", f"Bài {n} nói về chủ đề {n % 7}. Hà Nội.") for n in range(600)]
+    seen = []
+
+    def progress(stage, done, total):
+        seen.append((stage, done, total, gc.isenabled(), gc.get_freeze_count()))
+
+    run(docs, dedup.PipelineConfig(jobs=1), progress=progress)
+    during = [s for s in seen if s[0] == "paragraphs" and 0 < s[1] < s[2]]
+    assert during  # more than one task
+    assert all(not enabled and frozen >= len(docs) for *_, enabled, frozen in during)
+    clustering = next(s for s in seen if s[0] == "clustering")
+    assert clustering[3] and clustering[4] >= len(docs)  # collections on, the documents spared
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # as before the run
+
+
+def test_a_stage_spares_what_it_made_before_collections_resume():
+    import gc
+
+    from dedup.pipeline import _Timer
+
+    timer = _Timer({}, spare=gc.freeze)
+    try:
+        with timer.stage("held"):
+            assert not gc.isenabled()
+            before = gc.get_freeze_count()  # all alive at the start
+            kept = [[n] for n in range(1000)]
+        assert gc.isenabled() and gc.get_freeze_count() > before + len(kept) // 2
+        with timer.stage("collected", held_off=False):
+            assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_a_failed_run_leaves_the_collector_as_it_was():
+    import gc
+
+    with pytest.raises(dedup.InputError):
+        dedup.run([{"id": "a", "text": "x"}, {"id": "a", "text": "y"}])
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
 def test_empty_input():
     result = dedup.run([])
     assert result.articles == ()
