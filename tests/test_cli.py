@@ -1,6 +1,7 @@
 """The command line as a user runs it: exit codes, exact messages, real files."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -158,6 +159,57 @@ def test_python_dash_m_and_console_script():
         [sys.executable, "-m", "dedup", "run", "--format", "jsonl"], capture_output=True, check=True
     )
     assert len(result.stdout.decode().splitlines()) == 5
+
+
+def _exiting(call: str) -> subprocess.CompletedProcess:
+    """Run ``call`` (of exit_without_teardown, after an exit handler and unflushed output)."""
+    code = (
+        "import atexit, sys\n"
+        "from dedup.__main__ import exit_without_teardown\n"
+        "atexit.register(lambda: sys.stderr.write('handler ran\\n'))\n"
+        "sys.stdout.write('x' * 100)  # left in the stream's buffer\n"
+        f"{call}\n"
+        "sys.stderr.write('not reached\\n')\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_BUFFERED
+    )
+
+
+# Standard output buffered, as it is unless PYTHONUNBUFFERED is set.
+_BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "message"), [("None", 0, ""), ("3", 3, ""), ("'Error: x'", 1, "Error: x\n")]
+)
+def test_exit_without_teardown_is_sys_exit(code, status, message):
+    done = _exiting(f"exit_without_teardown({code})")
+    assert done.returncode == status
+    assert done.stdout == "x" * 100  # flushed
+    assert done.stderr == message + "handler ran\n"
+
+
+def test_the_command_line_ends_without_teardown():
+    """An object whose finalizer would write shows that the teardown was skipped."""
+    code = (
+        "import sys\n"
+        "class Late:\n"
+        "    def __del__(self): sys.stderr.write('torn down\\n')\n"
+        "keep = Late()\n"
+        "sys.argv = ['dedup', 'run', '--format', 'jsonl', '--quiet']\n"
+        "from dedup.__main__ import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_BUFFERED
+    )
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 5
+    assert "torn down" not in done.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "dedup", "run", "missing.jsonl"], capture_output=True, text=True
+    )
+    assert bad.returncode == 1 and bad.stderr.startswith("Error: missing.jsonl")
 
 
 def test_a_run_loads_neither_scikit_learn_nor_scipy_stats():
