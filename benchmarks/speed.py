@@ -329,20 +329,23 @@ def cluster_fit(path: Path, repeat: int, jobs: int = 1) -> dict[str, float]:
     """
     from dedup.cluster import EventStoryClusterer
     from dedup.io.dates import parse_date
-    from dedup.memory import map_large_allocations
+    from dedup.memory import fit_allocations, map_large_allocations_of_large_corpora
     from dedup.normalize import normalize_text
     from dedup.shingle import tokenize
     from dedup.tfidf import Vocabulary
 
-    map_large_allocations()  # as the CLI does
+    map_large_allocations_of_large_corpora()  # as the CLI does
     vocabulary = Vocabulary()
     bodies, titles, dates = [], [], []
+    characters = 0
     with path.open(encoding="utf-8") as stream:
         for line in stream:
             record = json.loads(line)
+            characters += len(record["text"])
             bodies.append(vocabulary.ids(tokenize(normalize_text(record["text"]))))
             titles.append(vocabulary.ids(tokenize(normalize_text(record["title"]))))
             dates.append(parse_date(record["date"]))
+    fit_allocations(characters)
     loaded_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     def fit() -> None:

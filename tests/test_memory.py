@@ -171,3 +171,39 @@ def test_frozen_objects_are_thawed_when_the_block_fails():
         spare()
         raise KeyError("x")
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_large_allocations_are_mapped_for_large_corpora_when_asked():
+    code = """
+from dedup import memory
+huge = memory._memory_bytes()  # characters: ten times the memory at the peak
+assert not memory.fit_allocations(huge)  # not asked
+memory.map_large_allocations_of_large_corpora()
+assert not memory.fit_allocations(10**6) and memory._set_threshold is None  # small
+assert memory.fit_allocations(huge) and memory._set_threshold == memory.MMAP_THRESHOLD
+assert memory.fit_allocations(0)  # once mapped, they stay so
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout == "ok\n", done.stderr
+
+
+def test_memory_is_the_machines_or_less():
+    import os
+
+    from dedup.memory import _memory_bytes
+
+    physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert 0 < _memory_bytes() <= physical
+
+
+def test_the_pipeline_fits_allocations_to_its_text(monkeypatch):
+    import dedup
+    from dedup import pipeline
+
+    asked = []
+    monkeypatch.setattr(pipeline, "fit_allocations", asked.append)
+    docs = [dedup.Document("a", "Một bài báo."), dedup.Document("b", "Bài khác nữa.")]
+    pipeline.run(docs)
+    assert asked == [len("Một bài báo.") + len("Bài khác nữa.")]
