@@ -329,12 +329,12 @@ def cluster_fit(path: Path, repeat: int, jobs: int = 1) -> dict[str, float]:
     """
     from dedup.cluster import EventStoryClusterer
     from dedup.io.dates import parse_date
-    from dedup.memory import fit_allocations, map_large_allocations_of_large_corpora
+    from dedup.memory import fit_memory, fit_memory_to_corpora
     from dedup.normalize import normalize_text
     from dedup.shingle import tokenize
     from dedup.tfidf import Vocabulary
 
-    map_large_allocations_of_large_corpora()  # as the CLI does
+    fit_memory_to_corpora()  # as the CLI does
     vocabulary = Vocabulary()
     bodies, titles, dates = [], [], []
     characters = 0
@@ -345,7 +345,7 @@ def cluster_fit(path: Path, repeat: int, jobs: int = 1) -> dict[str, float]:
             bodies.append(vocabulary.ids(tokenize(normalize_text(record["text"]))))
             titles.append(vocabulary.ids(tokenize(normalize_text(record["title"]))))
             dates.append(parse_date(record["date"]))
-    fit_allocations(characters)
+    fit_memory(characters)
     loaded_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     def fit() -> None:

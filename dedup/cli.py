@@ -21,7 +21,7 @@ from .config import ClusterConfig, NearDupConfig, PipelineConfig
 from .errors import INTERRUPTED, DedupError
 from .io.readers import FieldNames
 from .io.writers import atomic_output, write_rejects
-from .memory import collector_held_off, map_large_allocations_of_large_corpora
+from .memory import collector_held_off, fit_memory_to_corpora
 from .progress import ProgressPrinter, wanted
 from .report import iter_json, iter_records, to_markdown, to_text
 from .types import Result
@@ -252,7 +252,7 @@ def cli() -> None:
       dedup run articles.jsonl --format jsonl -o annotated.jsonl
       dedup run news/ --format markdown -o report.md
     """
-    map_large_allocations_of_large_corpora()  # freed arrays leave the process (dedup/memory.py)
+    fit_memory_to_corpora()  # freed arrays leave the process (dedup/memory.py)
 
 
 @cli.command()

@@ -12,8 +12,8 @@ The cost: a fresh mapping is zero-filled by the kernel as it is first touched, w
 heap block is not. Clustering 25,000 articles (alternating runs on a shared 2-core machine)
 peaked at 642-645 MB over its input instead of 791-903 MB, and took 8-27 % longer. Where
 that cost is paid over and over (the TF-IDF build's first pass), :func:`heap_reused` lifts
-the setting. The command line has it only for a corpus large for the machine's memory
-(:func:`fit_allocations`).
+the setting. The command line has it, and the heap trimmed, only for a corpus large for the
+machine's memory (:func:`fit_memory`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ MMAP_THRESHOLD = 1 << 20  # bytes
 HEAP_THRESHOLD = 32 << 20  # bytes: the largest mmap threshold glibc accepts (64-bit)
 HEAP_TRIM_THRESHOLD = 1 << 30  # bytes of free space atop the heap before it is trimmed (C int)
 _set_threshold: int | None = None  # what map_large_allocations set, if it took effect
-_mapping_wanted = False  # map_large_allocations_of_large_corpora was called
-_PEAK_BYTES_PER_CHARACTER = 10  # a run's peak RSS a character of text, with glibc's threshold
+_fitting = False  # fit_memory_to_corpora was called
+_trimming = True  # release_freed_memory trims (fit_memory decides, when asked)
+_PEAK_BYTES_PER_CHARACTER = 13  # a run's peak RSS a character of text, given nothing back
 
 
 def map_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
@@ -59,40 +60,43 @@ def map_large_allocations(threshold: int = MMAP_THRESHOLD) -> bool:
     return True
 
 
-def map_large_allocations_of_large_corpora() -> None:
-    """Have :func:`fit_allocations` map large allocations once a corpus is large for this machine.
+def fit_memory_to_corpora() -> None:
+    """Have :func:`fit_memory` give memory back only for a corpus large for this machine.
 
-    The command line's choice for its process (a library caller's allocations are left as
-    they are unless it asks the same).
+    The command line's choice for its process (a library caller's process keeps trimming
+    and its allocator's own threshold unless it asks the same).
     """
-    global _mapping_wanted
-    _mapping_wanted = True
+    global _fitting
+    _fitting = True
 
 
-def fit_allocations(characters: int) -> bool:
-    """Map large allocations (:func:`map_large_allocations`) if asked, for a large corpus.
+def fit_memory(characters: int) -> bool:
+    """If asked, give freed memory back only when a corpus of ``characters`` is large here.
 
-    Mapped, every large array freed leaves the process, at a cost in time: each is
-    zero-filled anew, and the system's own time doubles (measured on news articles, with
-    glibc's adaptive threshold against mapped: 1,000,000 in 490 s with 15.2 GB summed PSS
-    against 503 s and 11.0 GB; 200,000 in 101.5 s and 3.5 GB peak RSS against 107 s and
-    2.6 GB; 50,000 in 21.8 s and 1.1 GB against 22.5 s and 0.93 GB). So they are mapped
-    only when the run's peak without it, about ``_PEAK_BYTES_PER_CHARACTER`` bytes a
-    character of text (measured 7.7-10.7), would take more than a quarter of the memory
-    (:func:`_memory_bytes`): on 24 GB, from about 600 million characters (290,000 news
+    Large allocations mapped (:func:`map_large_allocations`) and the heap trimmed
+    (:func:`release_freed_memory`), each large array freed leaves the process and the
+    memory is zero-filled anew when used again, which costs time and saves memory. Measured
+    on news articles, with glibc's adaptive threshold against mapped: 1,000,000 in 490 s
+    with 15.2 GB summed PSS against 503 s and 11.0 GB; 200,000 in 101.5 s and 3.5 GB peak
+    RSS against 107 s and 2.6 GB; 50,000 in 21.8 s and 1.1 GB against 22.5 s and 0.93 GB,
+    and without the trims too 21.9-22.5 s and 1.3 GB against 23.0-23.4 s. So both are done
+    only when the run's peak without them, about ``_PEAK_BYTES_PER_CHARACTER`` bytes a
+    character of text (measured 7.7-12.7), would take more than a quarter of the memory
+    (:func:`_memory_bytes`): on 24 GB, from about 460 million characters (225,000 news
     articles).
 
     Args:
         characters: The corpus' characters of text.
 
     Returns:
-        Whether large allocations are mapped (now or before).
+        Whether memory is given back (large allocations mapped, the heap trimmed).
     """
-    if _set_threshold is not None:
-        return True
-    if not _mapping_wanted or characters * _PEAK_BYTES_PER_CHARACTER <= _memory_bytes() // 4:
-        return False
-    return map_large_allocations()
+    global _trimming
+    if _set_threshold is not None or not _fitting:
+        return _set_threshold is not None
+    large = characters * _PEAK_BYTES_PER_CHARACTER > _memory_bytes() // 4
+    _trimming = large
+    return large and map_large_allocations()
 
 
 def _memory_bytes() -> int:
@@ -149,8 +153,11 @@ def release_freed_memory() -> bool:
     until trimmed. The pipeline calls this after dropping the shingles and the tokens.
 
     Returns:
-        Whether memory was released (False where the C library is not glibc).
+        Whether memory was released (False where the C library is not glibc, or a corpus
+        too small to need it asked for none: :func:`fit_memory`).
     """
+    if not _trimming:
+        return False
     malloc_trim = _glibc("malloc_trim", ctypes.c_size_t)
     return malloc_trim is not None and bool(malloc_trim(0))
 

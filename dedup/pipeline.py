@@ -21,7 +21,7 @@ from .errors import InputError
 from .memory import (
     collections_of_new_objects,
     collector_held_off,
-    fit_allocations,
+    fit_memory,
     release_freed_memory,
 )
 from .neardup import NearDuplicateFinder
@@ -285,7 +285,7 @@ def _run(
     with paragraph_workers(config, hasher, names=cluster) as workers:
         with timer.stage("read"):
             docs = unique_documents(workers.warmed_while_read(documents), config, repeated)
-            fit_allocations(sum(len(doc.text) for doc in docs))  # when the command line asks
+            fit_memory(sum(len(doc.text) for doc in docs))  # when the command line asks
         rejects = [*rejected, *repeated]  # read after the documents: a reader fills it
         timer.articles = len(docs)
         vocabulary = Vocabulary()  # tokens as ids: 4 bytes each, shared with clustering

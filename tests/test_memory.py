@@ -174,15 +174,21 @@ def test_frozen_objects_are_thawed_when_the_block_fails():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_large_allocations_are_mapped_for_large_corpora_when_asked():
+def test_memory_is_given_back_for_large_corpora_when_asked():
     code = """
 from dedup import memory
-huge = memory._memory_bytes()  # characters: ten times the memory at the peak
-assert not memory.fit_allocations(huge)  # not asked
-memory.map_large_allocations_of_large_corpora()
-assert not memory.fit_allocations(10**6) and memory._set_threshold is None  # small
-assert memory.fit_allocations(huge) and memory._set_threshold == memory.MMAP_THRESHOLD
-assert memory.fit_allocations(0)  # once mapped, they stay so
+def trimmed():  # whether freed heap blocks are given back
+    blocks = [bytearray(50_000) for _ in range(200)]  # under any mmap threshold: the heap
+    del blocks
+    return memory.release_freed_memory()
+huge = memory._memory_bytes()  # characters: 13 times the memory at the peak
+assert not memory.fit_memory(huge) and trimmed()  # not asked: trims
+memory.fit_memory_to_corpora()
+assert not memory.fit_memory(10**6) and memory._set_threshold is None  # small
+assert not trimmed()  # no trim either
+assert memory.fit_memory(huge) and memory._set_threshold == memory.MMAP_THRESHOLD
+assert trimmed()
+assert memory.fit_memory(0)  # once mapped, they stay so
 print("ok")
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -203,7 +209,7 @@ def test_the_pipeline_fits_allocations_to_its_text(monkeypatch):
     from dedup import pipeline
 
     asked = []
-    monkeypatch.setattr(pipeline, "fit_allocations", asked.append)
+    monkeypatch.setattr(pipeline, "fit_memory", asked.append)
     docs = [dedup.Document("a", "Một bài báo."), dedup.Document("b", "Bài khác nữa.")]
     pipeline.run(docs)
     assert asked == [len("Một bài báo.") + len("Bài khác nữa.")]
