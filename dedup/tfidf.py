@@ -374,13 +374,18 @@ def _csr_order(
     return columns[order], counts[order]
 
 
+_MOVED = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))  # a block copied
+
+
 def _stack_rows(
     pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int]
 ) -> sp.csr_matrix:
     """A CSR matrix from consecutive blocks of rows, each ``(row sizes, columns, values)``.
 
     Each block's entries are in CSR order (by row, then column); the blocks are joined with
-    no COO-to-CSR conversion (which would copy every entry several times).
+    no COO-to-CSR conversion (which would copy every entry several times). They are moved
+    into place on two threads, each freed once copied: the copies are bound by the fresh
+    pages they fill (50,000 articles: 28.6 million entries in 0.26 s instead of 0.50 s).
     """
     sizes = np.concatenate([np.zeros(0, np.int64), *(p[0] for p in pieces)])
     nnz = int(sizes.sum())
@@ -389,12 +394,21 @@ def _stack_rows(
     np.cumsum(sizes, out=indptr[1:])
     indices = np.empty(nnz, dtype=index_dtype)
     data = np.empty(nnz, dtype=np.float32)
-    at = 0
-    while pieces:  # moved into place block by block, each block freed once copied
-        _, columns, values = pieces.pop(0)
-        indices[at : at + len(columns)] = columns
-        data[at : at + len(values)] = values
-        at += len(values)
+    lengths = np.array([len(p[1]) for p in pieces], dtype=np.int64)
+    ends = np.cumsum(lengths)
+    starts = (ends - lengths).tolist()
+    middle = int(np.searchsorted(ends, nnz // 2))  # about half the entries before it
+
+    def move(blocks: range) -> None:
+        for k in blocks:
+            _, columns, values = pieces[k]
+            at = starts[k]
+            indices[at : at + len(columns)] = columns
+            data[at : at + len(values)] = values
+            pieces[k] = _MOVED  # this block freed
+
+    compiled_kernels.in_threads(move, [range(middle), range(middle, len(pieces))])
+    pieces.clear()
     return sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
 
 

@@ -337,3 +337,27 @@ def test_feature_names_are_made_when_asked_for(monkeypatch):
     _, plain = count_matrix(bodies, titles, names, **options)
     assert list(plain) == vectorizer_names
     assert plain[columns].tolist() == got[columns].tolist()
+
+
+def test_stacked_rows_are_the_blocks_joined_and_the_blocks_are_freed():
+    import weakref
+
+    from dedup.tfidf import _stack_rows
+
+    rng = np.random.default_rng(7)
+    sizes = [rng.integers(0, 5, size=n) for n in (3, 0, 7, 1, 4)]
+    pieces = [
+        (
+            s,
+            rng.integers(0, 50, size=int(s.sum())).astype(np.int32),
+            rng.random(int(s.sum()), dtype=np.float32),
+        )
+        for s in sizes
+    ]
+    expected = [np.concatenate([p[k] for p in pieces]) for k in range(3)]
+    held = [weakref.ref(array) for p in pieces for array in p[1:]]
+    matrix = _stack_rows(pieces, (15, 50))
+    assert pieces == []
+    assert np.array_equal(np.diff(matrix.indptr), expected[0])
+    assert np.array_equal(matrix.indices, expected[1]) and np.array_equal(matrix.data, expected[2])
+    assert all(ref() is None for ref in held)  # nothing kept of the blocks
