@@ -252,7 +252,7 @@ def cli() -> None:
       dedup run articles.jsonl --format jsonl -o annotated.jsonl
       dedup run news/ --format markdown -o report.md
     """
-    fit_memory_to_corpora()  # freed arrays leave the process (dedup/memory.py)
+    fit_memory_to_corpora()  # a large corpus gives freed memory back (dedup/memory.py)
 
 
 @cli.command()

@@ -92,8 +92,10 @@ def fit_memory(characters: int) -> bool:
         Whether memory is given back (large allocations mapped, the heap trimmed).
     """
     global _trimming
-    if _set_threshold is not None or not _fitting:
-        return _set_threshold is not None
+    if _set_threshold is not None:
+        return True
+    if not _fitting:
+        return False
     large = characters * _PEAK_BYTES_PER_CHARACTER > _memory_bytes() // 4
     _trimming = large
     return large and map_large_allocations()

@@ -276,7 +276,7 @@ def _run(
     keep_input: bool,
     spare: Callable[[], None],
 ) -> Result:
-    """:func:`run`, calling ``spare`` as each stage starts and ends, and before the records."""
+    """:func:`run`, calling ``spare`` as each stage starts and ends."""
     stats: dict[str, float] = {}
     timer = _Timer(stats, progress, spare=spare)
     repeated: list[Rejected] = []
@@ -337,7 +337,6 @@ def _run(
     story_of = [
         int(clusterer.story_labels_[position[finder.canonical_[i]]]) for i in range(len(docs))
     ]
-    spare()
     events, stories = _clusters(docs, event_of, story_of, clusterer, position, config)
     del clusterer  # its TF-IDF matrix is not needed past the clusters' terms
     articles = tuple(
