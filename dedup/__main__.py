@@ -47,7 +47,7 @@ def exit_without_teardown(code: object) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
     except OSError:  # (a closed pipe): Python's own exit reports it
-        sys.exit(code)
+        sys.exit(status)  # (a message is written already)
     os._exit(status)
 
 

@@ -190,6 +190,21 @@ def test_exit_without_teardown_is_sys_exit(code, status, message):
     assert done.stderr == message + "handler ran\n"
 
 
+def test_a_message_is_written_once_when_standard_output_is_closed():
+    code = (
+        "import os, sys\n"
+        "from dedup.__main__ import exit_without_teardown\n"
+        "sys.stdout.write('x' * 100)  # left in the stream's buffer\n"
+        "os.close(1)  # flushing it fails\n"
+        "exit_without_teardown('Error: x')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_BUFFERED
+    )
+    assert done.returncode == 120  # as Python's own exit, when it cannot flush
+    assert done.stderr.count("Error: x") == 1
+
+
 def test_the_command_line_ends_without_teardown():
     """An object whose finalizer would write shows that the teardown was skipped."""
     code = (
