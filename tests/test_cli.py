@@ -171,6 +171,11 @@ def _exiting(call: str) -> subprocess.CompletedProcess:
         f"{call}\n"
         "sys.stderr.write('not reached\\n')\n"
     )
+    return _buffered_python(code)
+
+
+def _buffered_python(code: str) -> subprocess.CompletedProcess:
+    """Run ``python -c code`` with standard output buffered."""
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=_BUFFERED
     )
@@ -191,16 +196,7 @@ def test_exit_without_teardown_is_sys_exit(code, status, message):
 
 
 def test_a_message_is_written_once_when_standard_output_is_closed():
-    code = (
-        "import os, sys\n"
-        "from dedup.__main__ import exit_without_teardown\n"
-        "sys.stdout.write('x' * 100)  # left in the stream's buffer\n"
-        "os.close(1)  # flushing it fails\n"
-        "exit_without_teardown('Error: x')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_BUFFERED
-    )
+    done = _exiting("import os; os.close(1); exit_without_teardown('Error: x')")  # flush fails
     assert done.returncode == 120  # as Python's own exit, when it cannot flush
     assert done.stderr.count("Error: x") == 1
 
@@ -216,9 +212,7 @@ def test_the_command_line_ends_without_teardown():
         "from dedup.__main__ import main\n"
         "main()\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_BUFFERED
-    )
+    done = _buffered_python(code)
     assert done.returncode == 0 and len(done.stdout.splitlines()) == 5
     assert "torn down" not in done.stderr
     bad = subprocess.run(
