@@ -28,6 +28,7 @@ processes (:mod:`dedup.blocks`); the output does not depend on ``jobs``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -134,7 +135,12 @@ class EventStoryClusterer:
         event_labels_: An event number for each document (0-based, numbered by first document).
         matrix_: The TF-IDF matrix.
         feature_names_: Its column names.
+        seconds_: After :meth:`fit_matrix`, the wall-clock seconds of its parts:
+            ``pair_search`` (the pairs closer than the story cut), ``stories`` and ``events``
+            (the two passes over the blocks of the pair graph).
     """
+
+    seconds_: dict[str, float]
 
     def __init__(self, config: ClusterConfig | None = None, *, jobs: int = 1) -> None:
         self.config = config or ClusterConfig()
@@ -219,15 +225,23 @@ class EventStoryClusterer:
         # connected block of it apart (dedup/blocks.py), so no dense matrix spans more than
         # one story; events: inside each story. A row in no block is a story of its own.
         stories, events = np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64)
+        started = time.perf_counter()
         pairs = story_pairs(matrix, self.story_threshold_) if n else None
         blocks = connected_blocks(n, pairs[0], pairs[1]) if pairs is not None else []
         tasks = list(zip(blocks, pairs_by_block(blocks, n, pairs), strict=True)) if blocks else []
         costs = [float(len(b)) ** 2 for b in blocks]
+        searched = time.perf_counter()
         # Two passes over the blocks: their stories as average link leaves them, then (with
         # what the whole corpus' stories tell, once known) their split and events.
         linked = map_blocks(self._block_stories, tasks, costs, self.jobs)
         self._typical_rows = blocks_typical_rows(n, blocks, linked)  # before the workers fork
+        linked_at = time.perf_counter()
         found = map_blocks(self._block_events, list(zip(tasks, linked)), costs, self.jobs)  # noqa: B905
+        self.seconds_ = {
+            "pair_search": searched - started,
+            "stories": linked_at - searched,
+            "events": time.perf_counter() - linked_at,
+        }
         next_story = next_event = n  # fresh numbers, past every row's own
         for block_stories in found:
             for story in block_stories:
@@ -289,6 +303,7 @@ class EventStoryClusterer:
         self.matrix_, self.feature_names_ = sp.csr_matrix((n, 0)), np.array([])
         self.event_threshold_ = self.story_threshold_ = 0.0
         self.story_labels_ = self.event_labels_ = np.arange(n, dtype=np.int64)
+        self.seconds_ = {}
         return self
 
     def _events(

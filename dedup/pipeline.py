@@ -316,6 +316,7 @@ def _run(
     with timer.stage("clustering", held_off=False):
         clusterer = EventStoryClusterer(config.cluster, jobs=config.jobs)
         if cluster:
+            started = time.perf_counter()
             bodies = [corpus.tokens[i] for i in canonicals]
             names = [corpus.names[i] for i in canonicals]
             titles = [vocabulary.ids(corpus.titles[i].split()) for i in canonicals]
@@ -325,42 +326,47 @@ def _run(
             )
             del bodies, names, titles, vocabulary  # the tokens are in the matrix now
             release_freed_memory()
+            stats["seconds_clustering_features"] = round(time.perf_counter() - started, 4)
             clusterer.fit_matrix(matrix, terms, published=[docs[i].published for i in canonicals])
             del matrix
+            for part, seconds in clusterer.seconds_.items():
+                stats[f"seconds_clustering_{part}"] = round(seconds, 4)
         else:
             corpus = corpus._replace(tokens=[], names=[], titles=[])  # no features to build
             clusterer.singletons(len(canonicals))
-    position = {doc_index: row for row, doc_index in enumerate(canonicals)}
-    event_of = [
-        int(clusterer.event_labels_[position[finder.canonical_[i]]]) for i in range(len(docs))
-    ]
-    story_of = [
-        int(clusterer.story_labels_[position[finder.canonical_[i]]]) for i in range(len(docs))
-    ]
-    events, stories = _clusters(docs, event_of, story_of, clusterer, position, config)
-    del clusterer  # its TF-IDF matrix is not needed past the clusters' terms
-    articles = tuple(
-        ArticleResult(
-            id=doc.id,
-            duplicate_of=None if finder.canonical_[i] == i else docs[finder.canonical_[i]].id,
-            similarity=finder.similarity_[i],
-            event=f"e{event_of[i] + 1}",
-            story=f"s{story_of[i] + 1}",
-            removed=corpus.removed[i],
-            cleaned_text=_cleaned_text(corpus, i, doc) if keep_input else "",
+    # The records: for a million articles, tens of seconds of small objects (no cycle).
+    with timer.stage("records"):
+        position = {doc_index: row for row, doc_index in enumerate(canonicals)}
+        event_of = [
+            int(clusterer.event_labels_[position[finder.canonical_[i]]]) for i in range(len(docs))
+        ]
+        story_of = [
+            int(clusterer.story_labels_[position[finder.canonical_[i]]]) for i in range(len(docs))
+        ]
+        events, stories = _clusters(docs, event_of, story_of, clusterer, position, config)
+        del clusterer  # its TF-IDF matrix is not needed past the clusters' terms
+        articles = tuple(
+            ArticleResult(
+                id=doc.id,
+                duplicate_of=None if finder.canonical_[i] == i else docs[finder.canonical_[i]].id,
+                similarity=finder.similarity_[i],
+                event=f"e{event_of[i] + 1}",
+                story=f"s{story_of[i] + 1}",
+                removed=corpus.removed[i],
+                cleaned_text=_cleaned_text(corpus, i, doc) if keep_input else "",
+            )
+            for i, doc in enumerate(docs)
         )
-        for i, doc in enumerate(docs)
-    )
-    groups = tuple(
-        DupGroup(
-            canonical=docs[finder.canonical_[g[0]]].id,
-            members=tuple(docs[k].id for k in g),
-            similarity={
-                docs[k].id: finder.similarity_[k] or 0.0 for k in g if finder.canonical_[k] != k
-            },
+        groups = tuple(
+            DupGroup(
+                canonical=docs[finder.canonical_[g[0]]].id,
+                members=tuple(docs[k].id for k in g),
+                similarity={
+                    docs[k].id: finder.similarity_[k] or 0.0 for k in g if finder.canonical_[k] != k
+                },
+            )
+            for g in finder.groups_
         )
-        for g in finder.groups_
-    )
     stats.update(
         articles=len(docs),
         rejected=len(rejects),

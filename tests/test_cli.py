@@ -242,4 +242,9 @@ def test_stats_file_has_counts_and_stage_seconds(runner, tmp_path):
     assert result.exit_code == 0, result.output
     figures = json.loads(stats.read_text(encoding="utf-8"))
     assert figures["articles"] == 5
-    assert {"seconds_paragraphs", "seconds_near_duplicates", "seconds_clustering"} <= set(figures)
+    stages = {"seconds_paragraphs", "seconds_near_duplicates", "seconds_clustering"}
+    assert stages | {"seconds_records"} <= set(figures)
+    # The clustering stage's parts, each inside it.
+    parts = [f"seconds_clustering_{p}" for p in ("features", "pair_search", "stories", "events")]
+    assert all(figures[p] >= 0 for p in parts)
+    assert sum(figures[p] for p in parts) <= figures["seconds_clustering"]

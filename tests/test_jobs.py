@@ -84,5 +84,6 @@ def test_progress_reports_each_stage_once():
         "paragraphs",
         "near_duplicates",
         "clustering",
+        "records",
     ]
     assert all(line.startswith(f"{line.split(':')[0]}: 5/5 (") for line in finished)
