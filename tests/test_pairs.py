@@ -11,6 +11,7 @@ import dedup.pairs
 from dedup.kept_entries import column_counts, drop_indices_below, kept_entries, kept_transpose
 from dedup.pairs import (
     _prefix_rows,
+    most_frequent_first,
     prefix_mask,
     similar_pairs,
     used_columns,
@@ -24,6 +25,16 @@ def planted(seed, n, width=60, topics=6):
     noise = rng.random((n, width)) * (rng.random((n, width)) < 0.15)
     rows = centres[rng.integers(0, topics, n)] + noise
     return normalize(sp.csr_matrix(rows.astype(np.float32)))
+
+
+@pytest.mark.parametrize("largest", [3, 300, 32_767, 32_768, 10**9])  # 16 bits, then not
+def test_most_frequent_first_is_lexsorts_order(largest):
+    rng = np.random.default_rng(largest)
+    frequency = rng.integers(0, 4, 5000) * rng.integers(0, largest + 1, 5000)  # many ties
+    frequency[0] = largest
+    expected = np.lexsort((np.arange(len(frequency)), -frequency))
+    assert np.array_equal(most_frequent_first(frequency), expected)
+    assert len(most_frequent_first(np.zeros(0, dtype=np.int64))) == 0
 
 
 @pytest.mark.parametrize("fast_at", [True, False])  # np.add.at, and bincount (numpy < 1.25)
