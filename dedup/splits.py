@@ -176,29 +176,49 @@ def _compiled_similarity(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
     return out.astype(np.float64)
 
 
-def within_cluster_similarity(
-    matrix: sp.csr_matrix, rows: np.ndarray, labels: np.ndarray, *, compiled: bool = False
+def block_similarity(
+    matrix: sp.csr_matrix, rows: np.ndarray, *, compiled: bool = False
 ) -> np.ndarray:
-    """The dense similarities of ``matrix[rows]`` between rows of one cluster; NaN elsewhere.
+    """:func:`dense_similarity` of ``matrix[rows]``, the same bits.
 
-    What :func:`split_merged` and the events inside each story read of a block's similarities
-    (each cluster's own, the bits :func:`dense_similarity` gives), at the cost of the
-    clusters' products instead of the block's: a block of the pair graph often chains many
-    stories. ``labels``: a cluster per row of ``rows``; ``compiled`` as in
-    :func:`dense_similarity`.
+    With ``compiled`` (numba installed), the rows are read in place: no copy of them.
     """
-    similarity = np.full((len(rows), len(rows)), np.nan)
-    compiled = compiled and _compilable(matrix)
-    order = np.argsort(labels, kind="stable")
-    ends = np.flatnonzero(np.diff(labels[order])) + 1
-    for members in np.split(order, ends):
-        own = (
-            _compiled_similarity(matrix, rows[members])
-            if compiled
-            else dense_similarity(matrix[rows[members]])
-        )
-        similarity[np.ix_(members, members)] = own
+    if compiled and _compilable(matrix):
+        return _compiled_similarity(matrix, np.asarray(rows))
+    return dense_similarity(matrix[rows])
+
+
+def within_clusters(similarity: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The similarities among the rows of each cluster, packed: what the events pass reads.
+
+    Each cluster's square (clusters by label, rows in order), one after the other, as float32:
+    :func:`dense_similarity`'s values are float32 products widened, so nothing is lost.
+    :func:`unpacked_within_clusters` gives them back. A block of the pair graph often chains
+    many stories: its stories' squares are a fraction of its own.
+    """
+    pieces = [similarity[np.ix_(members, members)].ravel() for members in _clusters_of(labels)]
+    return np.concatenate([np.zeros(0), *pieces]).astype(np.float32)
+
+
+def unpacked_within_clusters(packed: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The square similarities :func:`within_clusters` packed, float64; NaN across clusters.
+
+    What :func:`split_merged` and the events inside each story read of a block's
+    similarities: each cluster's own, bit for bit.
+    """
+    similarity = np.full((len(labels), len(labels)), np.nan)
+    at = 0
+    for members in _clusters_of(labels):
+        size = len(members) ** 2
+        similarity[np.ix_(members, members)] = packed[at : at + size].reshape(len(members), -1)
+        at += size
     return similarity
+
+
+def _clusters_of(labels: np.ndarray) -> list[np.ndarray]:
+    """The positions of each cluster of ``labels`` (ascending), clusters by label."""
+    order = np.argsort(labels, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(labels[order])) + 1) if len(labels) else []
 
 
 _scratch = threading.local()  # dense_similarity's column numbers, one array per thread

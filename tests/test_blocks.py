@@ -12,7 +12,7 @@ from dedup import cluster
 from dedup.blocks import connected_blocks, map_blocks, pairs_by_block
 from dedup.cluster import EventStoryClusterer
 from dedup.io.dates import parse_date
-from dedup.linkage import story_labels
+from dedup.linkage import story_labels, story_pairs
 from dedup.normalize import normalize_text
 from dedup.shingle import tokenize
 from dedup.splits import split_merged
@@ -132,3 +132,21 @@ def test_blocks_in_two_processes_equal_one_clustering_of_every_row(name):
     whole = split_merged(serial.matrix_, whole, median, max_rows=cluster._DENSE_EVENT_ROWS, cut=cut)
     assert partition(serial.story_labels_) == partition(whole)
     assert len(set(serial.story_labels_.tolist())) < len(records)  # some stories were found
+
+
+@pytest.mark.parametrize("name", ["vims.jsonl", "ktlab.jsonl", "ecbplus-dev.jsonl"])
+def test_blocks_of_dense_size_give_the_stories_of_their_pairs_graph(monkeypatch, name):
+    """A block clustered on its dense similarities, or over its pairs: the same stories."""
+    fitted = _fit(dev_records(name, 2000), 1)
+    n = fitted.matrix_.shape[0]
+    pairs = story_pairs(fitted.matrix_, fitted.story_threshold_)
+    found = connected_blocks(n, pairs[0], pairs[1])
+    tasks = list(zip(found, pairs_by_block(found, n, pairs), strict=True))
+    assert max(map(len, found)) > 10  # blocks that chain several articles
+    for task in tasks:
+        dense, packed = fitted._block_stories(task)
+        with monkeypatch.context() as patched:
+            patched.setattr(cluster, "_DENSE_EVENT_ROWS", 0)  # over its pairs
+            graph, none = fitted._block_stories(task)
+        assert packed is not None and none is None
+        assert partition(dense) == partition(graph)

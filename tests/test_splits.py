@@ -193,7 +193,7 @@ def test_compiled_dense_similarity_is_scipys_product_bit_for_bit():
 
 
 @pytest.mark.parametrize("compiled", [False, True])
-def test_within_cluster_similarity_is_the_blocks_inside_clusters_and_nan_across(compiled):
+def test_within_clusters_keeps_the_blocks_inside_clusters_and_nan_across(compiled):
     from dedup import compiled as compiled_kernels
 
     if compiled and not compiled_kernels.available():
@@ -202,7 +202,12 @@ def test_within_cluster_similarity_is_the_blocks_inside_clusters_and_nan_across(
 
     from dedup.normalize import normalize_text
     from dedup.shingle import tokenize
-    from dedup.splits import dense_similarity, within_cluster_similarity
+    from dedup.splits import (
+        block_similarity,
+        dense_similarity,
+        unpacked_within_clusters,
+        within_clusters,
+    )
 
     records = dev_records("vims.jsonl", 200)
     matrix, _ = EventStoryClusterer().features(
@@ -210,12 +215,23 @@ def test_within_cluster_similarity_is_the_blocks_inside_clusters_and_nan_across(
     )
     rng = np.random.default_rng(6)
     rows = np.sort(rng.choice(len(records), 50, replace=False))
-    labels = rng.integers(0, 6, len(rows))  # clusters interleaved along the rows
-    got = within_cluster_similarity(matrix, rows, labels, compiled=compiled)
     whole = dense_similarity(matrix[rows])
+    assert np.array_equal(block_similarity(matrix, rows, compiled=compiled), whole)
+    labels = rng.integers(0, 6, len(rows))  # clusters interleaved along the rows
+    packed = within_clusters(whole, labels)
+    assert packed.dtype == np.float32
+    assert len(packed) == sum(np.count_nonzero(labels == k) ** 2 for k in range(6))
+    got = unpacked_within_clusters(packed, labels)
     same = labels[:, None] == labels[None, :]
-    assert np.array_equal(got[same], whole[same])
+    assert np.array_equal(got[same], whole[same])  # float32 keeps the products' bits
     assert np.isnan(got[~same]).all()
+    # Each cluster's square is its own rows' product (the events pass read it so before).
+    for k in range(6):
+        members = np.flatnonzero(labels == k)
+        own = dense_similarity(matrix[rows[members]])
+        assert np.array_equal(got[np.ix_(members, members)], own)
+    empty = np.zeros(0, dtype=np.int64)
+    assert unpacked_within_clusters(within_clusters(np.zeros((0, 0)), empty), empty).shape == (0, 0)
 
 
 def test_split_merged_reads_the_similarities_when_given_them():
