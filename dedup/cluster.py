@@ -224,9 +224,10 @@ class EventStoryClusterer:
         self._background = 0.0 if similarities is None else _median_spread(similarities)[0]
         self._published_days = np.array([_days(p) for p in published], dtype=np.float64)
         self._compiled = use_compiled(n)  # decided by the corpus: its blocks are small
-        # Stories: exact average link over the graph of close pairs (dedup/linkage.py), each
-        # connected block of it apart (dedup/blocks.py), so no dense matrix spans more than
-        # one story; events: inside each story. A row in no block is a story of its own.
+        # Stories: average link over the graph of close pairs, each connected block of it
+        # apart (dedup/blocks.py), so no dense matrix spans more than one block of dense size
+        # (larger ones: over their pairs, dedup/linkage.py); events: inside each story. A row
+        # in no block is a story of its own.
         stories, events = np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64)
         started = time.perf_counter()
         pairs = story_pairs(matrix, self.story_threshold_) if n else None
