@@ -244,7 +244,9 @@ def test_stats_file_has_counts_and_stage_seconds(runner, tmp_path):
     assert figures["articles"] == 5
     stages = {"seconds_paragraphs", "seconds_near_duplicates", "seconds_clustering"}
     assert stages | {"seconds_records"} <= set(figures)
-    # The clustering stage's parts, each inside it.
+    # The clustering stage's parts, each inside it. The five figures are rounded to 0.1 ms
+    # each (at most 0.05 ms off), and the stage's own steps between its parts take about as
+    # little on five articles.
     parts = [f"seconds_clustering_{p}" for p in ("features", "pair_search", "stories", "events")]
     assert all(figures[p] >= 0 for p in parts)
-    assert sum(figures[p] for p in parts) <= figures["seconds_clustering"]
+    assert sum(figures[p] for p in parts) <= figures["seconds_clustering"] + 5 * 0.00005
