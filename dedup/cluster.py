@@ -277,12 +277,9 @@ class EventStoryClusterer:
         if len(rows) <= _DENSE_EVENT_ROWS:
             similarity = block_similarity(self.matrix_, rows, compiled=self._compiled)
             distances = np.clip(1.0 - similarity, 0.0, 1.0)
-            stories = self._split(
+            labels = self._dense_labels(
                 distances, self.story_threshold_, strays=self.config.attach_strays
             )
-            labels = np.empty(len(rows), dtype=np.int64)
-            for story, positions in enumerate(stories):
-                labels[positions] = story
             return labels, within_clusters(similarity, labels)
         local = block_pairs(rows, pairs)
         labels = average_link_labels(
@@ -380,17 +377,23 @@ class EventStoryClusterer:
         return np.where(~np.isnan(gaps) & (gaps > window), 1.0, distances)
 
     @staticmethod
-    def _split(
+    def _dense_labels(
         distances: np.ndarray, threshold: float, *, strays: bool = False
-    ) -> list[np.ndarray]:
-        """Positions of each average-link cluster, ordered by first position.
+    ) -> np.ndarray:
+        """A label per row: average-link clusters of a dense distance matrix cut at ``threshold``.
 
         With ``strays``, an article left alone joins its closest article's cluster within the
         threshold (:mod:`dedup.strays`).
         """
         labels = _average_link(distances.copy(), threshold)
-        if strays:
-            labels = attach_strays(labels, *dense_pairs(distances, threshold))
+        return attach_strays(labels, *dense_pairs(distances, threshold)) if strays else labels
+
+    @staticmethod
+    def _split(
+        distances: np.ndarray, threshold: float, *, strays: bool = False
+    ) -> list[np.ndarray]:
+        """Positions of each average-link cluster (:meth:`_dense_labels`), by first position."""
+        labels = EventStoryClusterer._dense_labels(distances, threshold, strays=strays)
         order: dict[int, list[int]] = {}
         for position, label in enumerate(labels):
             order.setdefault(int(label), []).append(position)

@@ -197,7 +197,7 @@ def within_clusters(similarity: np.ndarray, labels: np.ndarray) -> np.ndarray:
     many stories: its stories' squares are a fraction of its own.
     """
     pieces = [similarity[np.ix_(members, members)].ravel() for members in _clusters_of(labels)]
-    return np.concatenate([np.zeros(0), *pieces]).astype(np.float32)
+    return np.concatenate([np.zeros(0, dtype=np.float32), *pieces], dtype=np.float32)
 
 
 def unpacked_within_clusters(packed: np.ndarray, labels: np.ndarray) -> np.ndarray:
